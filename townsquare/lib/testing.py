@@ -1,0 +1,27 @@
+"""Helpers for tests: named staff personas and a one-call import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from django.contrib.auth.models import User
+
+from townsquare.connectors.models import ImportRun
+from townsquare.connectors.services import do_import
+
+
+def import_export(
+    format: str, path: Path, *, source: str | None = None, options: Mapping[str, str] | None = None
+) -> ImportRun:
+    """Import an export through the real importer and writer, as the CLI does."""
+    return do_import(format=format, path=path, source_name=source, options=options)
+
+
+def make_staff(username: str, *, superuser: bool = False) -> User:
+    """Alice is an admin, Bob a manager on her team, Charlie an outsider with no staff role."""
+    user = User.objects.create_user(username, f"{username}@example.org", "password")
+    user.is_staff = superuser
+    user.is_superuser = superuser
+    user.save()
+    return user

@@ -171,9 +171,7 @@ class Interaction(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["source", "external_id"], name="interaction_source_ext"
-            )
+            models.UniqueConstraint(fields=["source", "external_id"], name="interaction_source_ext")
         ]
         indexes = [
             models.Index(fields=["member", "created_at"], name="interaction_member_time"),

@@ -38,7 +38,9 @@ class Importer(ABC):
         self.options = dict(options or {})
         prefixes = tuple(k[:-1] for k in self.options_help if k.endswith(".*"))
         unknown = {
-            k for k in self.options if k not in self.options_help and not k.startswith(prefixes or ("\0",))
+            k
+            for k in self.options
+            if k not in self.options_help and not k.startswith(prefixes or ("\0",))
         }
         if unknown:
             known = ", ".join(sorted(self.options_help)) or "none"

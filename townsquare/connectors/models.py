@@ -16,7 +16,7 @@ class RunStatus(models.TextChoices):
 
 
 class ImportRun(models.Model):
-    """One import of an export file (or one sync): what it read, wrote, rejected and why it ended."""
+    """One import of an export (or one sync): what it read, wrote, rejected and how it ended."""
 
     source = models.ForeignKey(Source, models.CASCADE, null=True, related_name="runs")
     format = models.CharField(max_length=32)

@@ -70,7 +70,9 @@ class RejectedRecordInfo:
     excerpt: str = ""
 
 
-Record = ChannelRecord | IdentityRecord | ConversationRecord | InteractionRecord | RejectedRecordInfo
+Record = (
+    ChannelRecord | IdentityRecord | ConversationRecord | InteractionRecord | RejectedRecordInfo
+)
 
 
 @dataclass(slots=True)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from townsquare.community.models import Source
-from townsquare.connectors.base import ImportFormatError, Importer
+from townsquare.connectors.base import Importer, ImportFormatError
 from townsquare.connectors.models import ImportRun, RunStatus
 from townsquare.connectors.registry import get_importer_class
 from townsquare.connectors.writer import Writer
@@ -44,7 +44,9 @@ def mark_interrupted_runs() -> int:
     for run in ImportRun.objects.filter(status=RunStatus.RUNNING):
         if not _is_alive(run):
             run.status = RunStatus.INTERRUPTED
-            run.error = run.error or "The import stopped before it finished; run it again to complete it."
+            run.error = (
+                run.error or "The import stopped before it finished; run it again to complete it."
+            )
             run.finished_at = run.heartbeat_at
             run.save(update_fields=["status", "error", "finished_at"])
             count += 1
@@ -76,9 +78,7 @@ def do_import(
     )
     mark_interrupted_runs()
     with transaction.atomic():
-        busy = ImportRun.objects.select_for_update().filter(
-            source=source, status=RunStatus.RUNNING
-        )
+        busy = ImportRun.objects.select_for_update().filter(source=source, status=RunStatus.RUNNING)
         if busy.exists():
             raise ImportConflict(
                 f"import #{busy[0].pk} into {source.name!r} is still running; wait for it to end"

@@ -311,8 +311,12 @@ class Writer:
                 for row in rows
                 if row[1] in existing
                 and (row[2], row[3], _as_utc(row[4]), row[5])
-                != (existing[row[1]][1], existing[row[1]][2], _as_utc(existing[row[1]][3]),
-                    existing[row[1]][4])
+                != (
+                    existing[row[1]][1],
+                    existing[row[1]][2],
+                    _as_utc(existing[row[1]][3]),
+                    existing[row[1]][4],
+                )
             ]
             if new:
                 cursor.executemany(

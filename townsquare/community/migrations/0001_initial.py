@@ -5,130 +5,293 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=255)),
-                ('name', models.CharField(max_length=255)),
-                ('topic', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(blank=True, null=True)),
-                ('is_archived', models.BooleanField(default=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=255)),
+                ("name", models.CharField(max_length=255)),
+                ("topic", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(blank=True, null=True)),
+                ("is_archived", models.BooleanField(default=False)),
             ],
             options={
-                'ordering': ['source_id', 'name'],
+                "ordering": ["source_id", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=255)),
-                ('first_seen_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('last_seen_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('interaction_count', models.PositiveIntegerField(default=0)),
-                ('is_team', models.BooleanField(default=False)),
-                ('is_bot', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=255)),
+                ("first_seen_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("last_seen_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("interaction_count", models.PositiveIntegerField(default=0)),
+                ("is_team", models.BooleanField(default=False)),
+                ("is_bot", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['display_name', 'id'],
+                "ordering": ["display_name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Source',
+            name="Source",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('platform', models.CharField(choices=[('slack', 'Slack'), ('stackexchange', 'Stack Exchange'), ('github', 'GitHub'), ('mastodon', 'Mastodon'), ('mbox', 'Mailing list'), ('discord', 'Discord'), ('telegram', 'Telegram'), ('csv', 'CSV'), ('jsonl', 'JSON Lines')], max_length=32)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("slack", "Slack"),
+                            ("stackexchange", "Stack Exchange"),
+                            ("github", "GitHub"),
+                            ("mastodon", "Mastodon"),
+                            ("mbox", "Mailing list"),
+                            ("discord", "Discord"),
+                            ("telegram", "Telegram"),
+                            ("csv", "CSV"),
+                            ("jsonl", "JSON Lines"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=255)),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('started_at', models.DateTimeField(db_index=True)),
-                ('channel', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='conversations', to='community.channel')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='conversations', to='community.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=255)),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("started_at", models.DateTimeField(db_index=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="conversations",
+                        to="community.channel",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="conversations",
+                        to="community.source",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Identity',
+            name="Identity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=255)),
-                ('handle', models.CharField(blank=True, max_length=255)),
-                ('display_name', models.CharField(blank=True, max_length=255)),
-                ('email', models.CharField(blank=True, db_index=True, max_length=320)),
-                ('profile_url', models.CharField(blank=True, max_length=500)),
-                ('is_bot', models.BooleanField(default=False)),
-                ('is_placeholder', models.BooleanField(default=False)),
-                ('raw', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='community.member')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='identities', to='community.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=255)),
+                ("handle", models.CharField(blank=True, max_length=255)),
+                ("display_name", models.CharField(blank=True, max_length=255)),
+                ("email", models.CharField(blank=True, db_index=True, max_length=320)),
+                ("profile_url", models.CharField(blank=True, max_length=500)),
+                ("is_bot", models.BooleanField(default=False)),
+                ("is_placeholder", models.BooleanField(default=False)),
+                ("raw", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identities",
+                        to="community.member",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="identities",
+                        to="community.source",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'identities',
+                "verbose_name_plural": "identities",
             },
         ),
         migrations.AddField(
-            model_name='channel',
-            name='source',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='community.source'),
+            model_name="channel",
+            name="source",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="channels",
+                to="community.source",
+            ),
         ),
         migrations.CreateModel(
-            name='Interaction',
+            name="Interaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=255)),
-                ('kind', models.CharField(choices=[('post', 'Post'), ('reply', 'Reply'), ('comment', 'Comment'), ('message', 'Message'), ('reaction', 'Reaction'), ('share', 'Share'), ('mention', 'Mention'), ('join', 'Join'), ('leave', 'Leave'), ('edit', 'Edit'), ('answer', 'Answer'), ('accepted', 'Accepted answer'), ('vote', 'Vote'), ('badge', 'Badge'), ('event', 'Event')], max_length=16)),
-                ('parent_external_id', models.CharField(blank=True, max_length=255)),
-                ('text', models.TextField(blank=True)),
-                ('url', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField()),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('raw', models.JSONField(null=True)),
-                ('content_hash', models.CharField(max_length=32)),
-                ('imported_at', models.DateTimeField()),
-                ('channel', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='community.channel')),
-                ('conversation', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='interactions', to='community.conversation')),
-                ('identity', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='community.identity')),
-                ('parent', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='community.interaction')),
-                ('member', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='interactions', to='community.member')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='community.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("external_id", models.CharField(max_length=255)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("post", "Post"),
+                            ("reply", "Reply"),
+                            ("comment", "Comment"),
+                            ("message", "Message"),
+                            ("reaction", "Reaction"),
+                            ("share", "Share"),
+                            ("mention", "Mention"),
+                            ("join", "Join"),
+                            ("leave", "Leave"),
+                            ("edit", "Edit"),
+                            ("answer", "Answer"),
+                            ("accepted", "Accepted answer"),
+                            ("vote", "Vote"),
+                            ("badge", "Badge"),
+                            ("event", "Event"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("parent_external_id", models.CharField(blank=True, max_length=255)),
+                ("text", models.TextField(blank=True)),
+                ("url", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField()),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                ("raw", models.JSONField(null=True)),
+                ("content_hash", models.CharField(max_length=32)),
+                ("imported_at", models.DateTimeField()),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="community.channel",
+                    ),
+                ),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="interactions",
+                        to="community.conversation",
+                    ),
+                ),
+                (
+                    "identity",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="community.identity",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="community.interaction",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="interactions",
+                        to="community.member",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="community.source",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['member', 'created_at'], name='interaction_member_time'), models.Index(fields=['conversation', 'created_at'], name='interaction_conv_time'), models.Index(fields=['created_at'], name='interaction_time')],
-                'constraints': [models.UniqueConstraint(fields=('source', 'external_id'), name='interaction_source_ext')],
+                "indexes": [
+                    models.Index(fields=["member", "created_at"], name="interaction_member_time"),
+                    models.Index(
+                        fields=["conversation", "created_at"], name="interaction_conv_time"
+                    ),
+                    models.Index(fields=["created_at"], name="interaction_time"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "external_id"), name="interaction_source_ext"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='identity',
-            constraint=models.UniqueConstraint(fields=('source', 'external_id'), name='identity_source_ext'),
+            model_name="identity",
+            constraint=models.UniqueConstraint(
+                fields=("source", "external_id"), name="identity_source_ext"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='conversation',
-            constraint=models.UniqueConstraint(fields=('source', 'external_id'), name='conversation_source_ext'),
+            model_name="conversation",
+            constraint=models.UniqueConstraint(
+                fields=("source", "external_id"), name="conversation_source_ext"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(fields=('source', 'external_id'), name='channel_source_ext'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                fields=("source", "external_id"), name="channel_source_ext"
+            ),
         ),
     ]

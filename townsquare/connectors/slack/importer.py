@@ -12,8 +12,8 @@ from typing import Any
 
 from townsquare.community.models import InteractionKind, Platform
 from townsquare.connectors.base import (
-    ImportFormatError,
     Importer,
+    ImportFormatError,
     first_line,
     from_timestamp,
     reject,
@@ -183,14 +183,16 @@ class SlackImporter(Importer):
         if not isinstance(message, dict):
             yield reject(location, "expected a message object", message)
             return
-        ts = message.get("ts")
+        ts: Any = message.get("ts")
         try:
             created_at = from_timestamp(ts)
         except (TypeError, ValueError):
             yield reject(location, "a message needs a numeric 'ts' timestamp", message)
             return
         subtype = message.get("subtype")
-        comment = message.get("comment") if isinstance(message.get("comment"), dict) else {}
+        comment: dict[str, Any] = (
+            message["comment"] if isinstance(message.get("comment"), dict) else {}
+        )
         author = message.get("user") or comment.get("user") or message.get("bot_id")
         if not author:
             yield reject(location, "a message needs a 'user' or a 'bot_id'", message)

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from townsquare.connectors.base import ImportFormatError, Importer
+from townsquare.connectors.base import Importer, ImportFormatError
 from townsquare.connectors.registry import IMPORTERS, UnknownFormat
 from townsquare.connectors.services import ImportConflict, do_import
 
@@ -29,14 +30,20 @@ class Command(BaseCommand):
         parser.add_argument("path", type=Path, help="the export file or folder")
         parser.add_argument("--source", help="the source to import into (default: from the path)")
         parser.add_argument(
-            "--option", action="append", default=[], metavar="KEY=VALUE",
+            "--option",
+            action="append",
+            default=[],
+            metavar="KEY=VALUE",
             help="an importer option; repeatable",
         )
         parser.add_argument(
             "--mapping", help="CSV/JSONL: a JSON file mapping Townsquare fields to columns"
         )
         parser.add_argument(
-            "--map", action="append", default=[], metavar="FIELD=COLUMN",
+            "--map",
+            action="append",
+            default=[],
+            metavar="FIELD=COLUMN",
             help="CSV/JSONL: map one field to a column; repeatable",
         )
         parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -53,8 +60,12 @@ class Command(BaseCommand):
             if opts["no_progress"] or opts["verbosity"] == 0:
                 return
             bar = tqdm(
-                total=importer.progress.total, unit=importer.progress.unit, unit_scale=True,
-                desc=f"import {opts['format']}", file=self.stderr._out, leave=False,
+                total=importer.progress.total,
+                unit=importer.progress.unit,
+                unit_scale=True,
+                desc=f"import {opts['format']}",
+                file=sys.stderr,
+                leave=False,
             )
             importer.progress.listeners.append(bar.update)
             # The total is often known only once the importer has looked at the export.
@@ -62,8 +73,11 @@ class Command(BaseCommand):
 
         try:
             run = do_import(
-                format=opts["format"], path=opts["path"], source_name=opts["source"],
-                options=options, on_start=on_start,
+                format=opts["format"],
+                path=opts["path"],
+                source_name=opts["source"],
+                options=options,
+                on_start=on_start,
             )
         except (ImportFormatError, UnknownFormat, ImportConflict) as e:
             raise CommandError(str(e), returncode=2) from None

@@ -1,0 +1,45 @@
+# Townsquare — the two commands a newcomer needs are `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PG_URL ?= postgres://root@127.0.0.1:5432/test
+
+.PHONY: demo test lint types test-sqlite test-postgres services bench install clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the demo community through the real importers and serve it on http://127.0.0.1:8000
+demo: $(STAMP)
+	$(BIN)/townsquare demo
+
+## Lint, types, and the whole suite on SQLite and on PostgreSQL
+test: $(STAMP) services lint types test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(STAMP)
+	$(BIN)/mypy townsquare benchmarks
+
+services:
+	scripts/ensure-services.sh
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest -q
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser"
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.slack_import
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache test-artifacts

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "townsquare.connectors",
     "townsquare.front",
     "townsquare.demo",
+    "townsquare.listening",
 ]
 
 MIDDLEWARE = [

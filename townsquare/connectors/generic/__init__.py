@@ -1,0 +1,1 @@
+"""CSV and JSON Lines exports of any tool, read through a column mapping."""

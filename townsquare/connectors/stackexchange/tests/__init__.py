@@ -1,0 +1,1 @@
+"""Tests of the Stack Exchange data dump importer."""

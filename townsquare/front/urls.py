@@ -1,7 +1,17 @@
+"""The pages' URLs. Every view but login and logout requires a signed-in user."""
+
 from django.urls import path
 
 from townsquare.front import views
 
 urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("members/", views.members, name="members"),
+    path("members/<int:member_id>/", views.member, name="member"),
+    path("conversations/", views.conversations, name="conversations"),
+    path("conversations/<int:conversation_id>/", views.conversation, name="conversation"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/<int:run_id>/", views.import_run, name="import_run"),
 ]

@@ -1,0 +1,141 @@
+"""A real Chromium walks the main pages of an imported Slack sample, as a user would."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from townsquare.lib.testing import import_export, make_staff
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def _most_talkative_user(export: Path) -> dict[str, Any]:
+    """The user with the most plain messages, read straight from the export's files."""
+    said: Counter[str] = Counter()
+    for day in export.glob("*/*.json"):
+        for message in json.loads(day.read_text()):
+            if isinstance(message, dict) and message.get("user") and not message.get("subtype"):
+                said[message["user"]] += 1
+    users = json.loads((export / "users.json").read_text())
+    top, _ = said.most_common(1)[0]
+    user: dict[str, Any] = next(u for u in users if u["id"] == top)
+    return user
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+
+
+@pytest.mark.browser
+def test_it_walks_the_main_pages(
+    live_server: Any, transactional_db: None, shared_data: Path
+) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
+    export = shared_data / "slack_houstondatavis"
+    # The database is filled before Playwright starts its event loop: Django refuses ORM
+    # calls from a thread that runs one.
+    run = import_export("slack", export)
+    make_staff("alice")
+    user = _most_talkative_user(export)
+    source_name = run.source.name if run.source else ""
+    name = user["profile"].get("display_name") or user["profile"].get("real_name") or user["name"]
+
+    outside: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.on(
+                "request",
+                lambda r: outside.append(r.url) if not r.url.startswith(live_server.url) else None,
+            )
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+            page.goto(live_server.url + "/")
+            expect(page).to_have_url(f"{live_server.url}/login/?next=/")
+            expect(page.get_by_role("heading", name="Log in to Townsquare")).to_be_visible()
+            _shot(page, "login")
+            page.get_by_label("Username").fill("alice")
+            page.get_by_label("Password").fill("password")
+            page.get_by_role("button", name="Log in").click()
+
+            expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+            expect(page.locator(".source-name strong")).to_have_text(source_name)
+            _shot(page, "home")
+
+            page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+            expect(page.get_by_role("heading", name="Members")).to_be_visible()
+            expect(page.locator("#member-results tbody tr")).to_have_count(50)
+            _shot(page, "members")
+
+            # Typing searches as you type (htmx), and the address follows the search.
+            page.get_by_label("Search").press_sequentially(user["name"], delay=30)
+            expect(page).to_have_url(
+                f"{live_server.url}/members/?q={user['name']}&source=&sort=last_seen"
+            )
+            rows = page.locator("#member-results tbody tr")
+            expect(rows.first).to_contain_text(name)
+            _shot(page, "members-search")
+
+            page.get_by_role("link", name=name, exact=True).click()
+            expect(page.get_by_role("heading", level=1)).to_contain_text(name)
+            expect(page.get_by_role("heading", name="Identities")).to_be_visible()
+            expect(page.get_by_text(f"@{user['name']}")).to_be_visible()
+            _shot(page, "member")
+
+            link = page.locator(".timeline-item a[href^='/conversations/']").first
+            title = link.inner_text()
+            link.click()
+            expect(page.get_by_role("heading", level=1)).to_contain_text(title.rstrip("…"))
+            expect(page.locator(".thread-message").first).to_be_visible()
+            _shot(page, "conversation")
+
+            # Choosing a source refreshes the filters in place: its channels become choosable.
+            nav = page.get_by_role("navigation", name="Main")
+            nav.get_by_role("link", name="Conversations").click()
+            expect(page.get_by_label("Channel")).to_be_disabled()
+            page.get_by_label("Source").select_option(label=f"{source_name} (Slack)")
+            expect(page.get_by_label("Channel")).to_be_enabled()
+            page.get_by_label("Channel").select_option(label="#general")
+            expect(page).to_have_url(re.compile(r"/conversations/\?source=\d+&channel=\d+$"))
+            expect(page.locator("#conversation-results tbody tr").first).to_contain_text("#general")
+            _shot(page, "conversations")
+
+            nav.get_by_role("link", name="Imports").click()
+            expect(page.get_by_role("heading", name="Imports")).to_be_visible()
+            expect(page.get_by_role("link", name=f"#{run.pk}")).to_be_visible()
+            expect(page.locator(".status-succeeded").first).to_have_text("Succeeded")
+            _shot(page, "imports")
+
+            # A phone-sized window gets the same pages, without sideways scrolling.
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.goto(live_server.url + "/members/")
+            expect(page.get_by_role("heading", name="Members")).to_be_visible()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390
+            _shot(page, "members-phone")
+        finally:
+            browser.close()
+    assert outside == [], "every asset must come from the app itself"
+    assert errors == []

@@ -1,0 +1,352 @@
+"""Read-only queries behind the pages: each gives one page what it shows, in a few SQL queries."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Coalesce
+
+from townsquare.community.models import (
+    Channel,
+    Conversation,
+    Identity,
+    Interaction,
+    InteractionKind,
+    Member,
+    Source,
+)
+from townsquare.connectors.models import ImportRun
+
+# What the member list can be sorted by: (label, ordering). Dates put members never seen last.
+MEMBER_SORTS: dict[str, tuple[str, list[OrderBy | str]]] = {
+    "last_seen": ("Last seen", [F("last_seen_at").desc(nulls_last=True), "id"]),
+    "first_seen": ("First seen (newest first)", [F("first_seen_at").desc(nulls_last=True), "id"]),
+    "interactions": ("Interactions", ["-interaction_count", "display_name", "id"]),
+    "name": ("Name", ["display_name", "id"]),
+}
+DEFAULT_MEMBER_SORT = "last_seen"
+
+# A conversation page shows at most this many messages: enough for any human reader, and a
+# bound on the page's size when an import turns a whole channel into one conversation.
+CONVERSATION_MESSAGE_LIMIT = 1000
+# Deeper replies are drawn at this indentation: past it, indenting stops helping to read.
+MAX_REPLY_DEPTH = 5
+
+
+@dataclass(frozen=True)
+class Overview:
+    members: int
+    interactions: int
+    conversations: int
+    sources: int
+
+
+def overview_counts() -> Overview:
+    """The four headline counts, in one query."""
+    tables = [m._meta.db_table for m in (Member, Interaction, Conversation, Source)]
+    # Only our own table names are interpolated: there is no user input in this SQL.
+    selects = ", ".join(
+        f"(SELECT COUNT(*) FROM {connection.ops.quote_name(t)})"  # noqa: S608
+        for t in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {selects}")
+        row = cursor.fetchone()
+    return Overview(*(int(n) for n in row))
+
+
+def sources_with_latest_run() -> QuerySet[Source]:
+    """Every source, each with `latest_runs`: a list holding its most recent import run."""
+    latest = ImportRun.objects.order_by("-started_at", "-id")[:1]
+    return Source.objects.order_by("name").prefetch_related(
+        Prefetch("runs", queryset=latest, to_attr="latest_runs")
+    )
+
+
+def _message_count() -> Coalesce:
+    """Messages (not reactions) in each conversation, counted only for the rows a page shows."""
+    counts = (
+        Interaction.objects.filter(conversation=OuterRef("pk"))
+        .exclude(kind=InteractionKind.REACTION)
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts), 0)
+
+
+def conversations(
+    *, source: Source | None = None, channel: Channel | None = None
+) -> QuerySet[Conversation]:
+    """Conversations, newest first, with their source, channel and `message_count`."""
+    qs = Conversation.objects.select_related("source", "channel")
+    if source is not None:
+        qs = qs.filter(source=source)
+    if channel is not None:
+        qs = qs.filter(channel=channel)
+    return qs.annotate(message_count=_message_count()).order_by("-started_at", "-id")
+
+
+def recent_conversations(limit: int = 10) -> list[Conversation]:
+    items = list(conversations()[:limit])
+    name_mentions(items, "title")
+    return items
+
+
+def identities_with_source() -> Prefetch[Any]:
+    return Prefetch(
+        "identities",
+        queryset=Identity.objects.select_related("source").order_by("source__name", "id"),
+    )
+
+
+def members(*, q: str = "", source: Source | None = None, sort: str = "") -> QuerySet[Member]:
+    """Members matching a search (display name, or an identity's handle, name or email)."""
+    qs = Member.objects.all()
+    q = q.strip()
+    if q:
+        matching_identity = Identity.objects.filter(member=OuterRef("pk")).filter(
+            Q(handle__icontains=q) | Q(display_name__icontains=q) | Q(email__icontains=q)
+        )
+        qs = qs.filter(Q(display_name__icontains=q) | Exists(matching_identity))
+    if source is not None:
+        qs = qs.filter(Exists(Identity.objects.filter(member=OuterRef("pk"), source=source)))
+    _, ordering = MEMBER_SORTS.get(sort, MEMBER_SORTS[DEFAULT_MEMBER_SORT])
+    return qs.order_by(*ordering).prefetch_related(identities_with_source())
+
+
+def member_with_identities() -> QuerySet[Member]:
+    return Member.objects.prefetch_related(identities_with_source())
+
+
+@dataclass(frozen=True)
+class KindCount:
+    kind: str
+    label: str
+    count: int
+
+
+def member_kind_counts(member: Member) -> list[KindCount]:
+    """How many interactions of each kind a member has, most frequent first."""
+    rows = (
+        Interaction.objects.filter(member=member)
+        .order_by()
+        .values("kind")
+        .annotate(n=Count("id"))
+        .order_by("-n", "kind")
+    )
+    labels = dict(InteractionKind.choices)
+    return [KindCount(r["kind"], labels.get(r["kind"], r["kind"]), r["n"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class ChannelActivity:
+    channel_id: int
+    name: str
+    source_id: int
+    source_name: str
+    count: int
+
+
+def member_channels(member: Member, limit: int = 20) -> list[ChannelActivity]:
+    """The channels a member is most active in."""
+    rows = (
+        Interaction.objects.filter(member=member, channel__isnull=False)
+        .order_by()
+        .values("channel_id", "channel__name", "channel__source_id", "channel__source__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "channel__name")[:limit]
+    )
+    return [
+        ChannelActivity(
+            r["channel_id"],
+            r["channel__name"],
+            r["channel__source_id"],
+            r["channel__source__name"],
+            r["n"],
+        )
+        for r in rows
+    ]
+
+
+def member_timeline(member: Member) -> QuerySet[Interaction]:
+    return (
+        Interaction.objects.filter(member=member)
+        .select_related("source", "channel", "conversation")
+        .order_by("-created_at", "-id")
+    )
+
+
+# Slack's mention of a member without their name, as its exports write it: <@U061A5N1G>.
+BARE_MENTION = re.compile(r"<@([A-Za-z0-9._-]+)>")
+
+
+def name_mentions(items: Iterable[Interaction | Conversation], attribute: str = "text") -> None:
+    """Give bare mentions in a text field the mentioned member's name (on the objects, for
+    display; nothing is saved), with one query for the whole page."""
+    rows = [(item, getattr(item, attribute)) for item in items]
+    rows = [(item, text) for item, text in rows if "<@" in text]
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for item, text in rows:
+        wanted[item.source_id].update(BARE_MENTION.findall(text))
+    if not any(wanted.values()):
+        return
+    condition = Q()
+    for source_id, external_ids in wanted.items():
+        condition |= Q(source_id=source_id, external_id__in=external_ids)
+    names = {
+        (source_id, external_id): display_name or handle
+        for source_id, external_id, display_name, handle in Identity.objects.filter(
+            condition
+        ).values_list("source_id", "external_id", "display_name", "handle")
+    }
+    for item, text in rows:
+
+        def named(match: re.Match[str], source_id: int = item.source_id) -> str:
+            name = names.get((source_id, match.group(1)))
+            # These would break the mention's markup: a name holding one stays an id.
+            if not name or any(c in name for c in "|<>"):
+                return match.group(0)
+            return f"<@{match.group(1)}|{name}>"
+
+        setattr(item, attribute, BARE_MENTION.sub(named, text))
+
+
+@dataclass
+class ReactionGroup:
+    """One emoji under a message: how many reacted with it, and who."""
+
+    name: str
+    people: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.people)
+
+
+@dataclass
+class ThreadEntry:
+    interaction: Interaction
+    depth: int
+    reactions: list[ReactionGroup]
+    # A reply whose parent is not on this page (or not imported) says so instead of hiding it.
+    parent_missing: bool = False
+
+
+@dataclass
+class Thread:
+    entries: list[ThreadEntry]
+    total: int
+    truncated: bool
+
+
+def _author_name(interaction: Interaction) -> str:
+    if interaction.member is not None:
+        return interaction.member.display_name
+    return "unknown"
+
+
+def conversation_thread(
+    conversation: Conversation, limit: int = CONVERSATION_MESSAGE_LIMIT
+) -> Thread:
+    """A conversation's messages in time order, replies under their parent, reactions grouped
+    under the message they react to."""
+    rows = list(
+        Interaction.objects.filter(conversation=conversation)
+        .exclude(kind=InteractionKind.REACTION)
+        .select_related("member", "identity")
+        .order_by("created_at", "id")[: limit + 1]
+    )
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    name_mentions(rows)
+    total = (
+        Interaction.objects.filter(conversation=conversation)
+        .exclude(kind=InteractionKind.REACTION)
+        .count()
+        if truncated
+        else len(rows)
+    )
+
+    reactions: dict[int, dict[str, ReactionGroup]] = defaultdict(dict)
+    reaction_rows = (
+        Interaction.objects.filter(kind=InteractionKind.REACTION, parent__conversation=conversation)
+        .select_related("member")
+        .order_by("created_at", "id")
+    )
+    for reaction in reaction_rows:
+        if reaction.parent_id is None:
+            continue
+        groups = reactions[reaction.parent_id]
+        group = groups.setdefault(reaction.text, ReactionGroup(reaction.text))
+        group.people.append(_author_name(reaction))
+
+    present = {r.pk for r in rows}
+    children: dict[int, list[Interaction]] = defaultdict(list)
+    roots: list[tuple[Interaction, bool]] = []
+    for row in rows:
+        if row.parent_id is not None and row.parent_id in present and row.parent_id != row.pk:
+            children[row.parent_id].append(row)
+        else:
+            is_reply = bool(row.parent_id or row.parent_external_id)
+            # The first message of a thread is often its own "parent" in platforms' data.
+            roots.append((row, is_reply and row.parent_id not in present))
+
+    entries: list[ThreadEntry] = []
+    shown: set[int] = set()
+
+    def walk(start: list[tuple[Interaction, bool]]) -> None:
+        # Depth-first, in time order at every level; a stack keeps deep threads off the
+        # Python stack.
+        stack: list[tuple[Interaction, int, bool]] = [(r, 0, m) for r, m in reversed(start)]
+        while stack:
+            row, depth, missing = stack.pop()
+            if row.pk in shown:
+                continue
+            shown.add(row.pk)
+            groups = reactions.get(row.pk, {})
+            entries.append(
+                ThreadEntry(row, min(depth, MAX_REPLY_DEPTH), list(groups.values()), missing)
+            )
+            kids = children.get(row.pk, [])
+            stack.extend((child, depth + 1, False) for child in reversed(kids))
+
+    walk(roots)
+    # Replies that point at each other in a loop have no root; show them rather than lose them.
+    for row in rows:
+        if row.pk not in shown:
+            walk([(row, True)])
+    return Thread(entries=entries, total=total, truncated=truncated)
+
+
+def import_runs() -> QuerySet[ImportRun]:
+    return ImportRun.objects.select_related("source").order_by("-started_at", "-id")
+
+
+@dataclass(frozen=True)
+class KindOutcomes:
+    kind: str
+    created: int
+    updated: int
+    unchanged: int
+
+
+OUTCOMES = ("created", "updated", "unchanged")
+
+
+def run_count_table(run: ImportRun) -> list[KindOutcomes]:
+    """A run's counts as one row per kind of record and one column per outcome."""
+    counts: dict[str, dict[str, int]] = run.counts if isinstance(run.counts, dict) else {}
+    kinds = sorted({kind for outcome in OUTCOMES for kind in counts.get(outcome, {})})
+    return [
+        KindOutcomes(kind, *(int(counts.get(outcome, {}).get(kind, 0)) for outcome in OUTCOMES))
+        for kind in kinds
+    ]

@@ -1,0 +1,234 @@
+"""Imported text is untrusted: every page escapes it, and render_body sanitises source HTML."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from townsquare.community.models import Conversation, InteractionKind, Member, Source
+from townsquare.connectors.models import ImportRun
+from townsquare.connectors.records import (
+    ChannelRecord,
+    ConversationRecord,
+    IdentityRecord,
+    InteractionRecord,
+)
+from townsquare.front.templatetags.townsquare import http_url_or_empty, render_body
+from townsquare.front.tests.exports import SlackExport, write_records
+from townsquare.lib.testing import import_export
+
+SCRIPT = "<script>alert('xss')</script>"
+IMG = "<img src=x onerror=alert(1)>"
+JS_LINK = '<a href="javascript:alert(1)">click</a>'
+HOSTILE = f"{SCRIPT}{IMG}{JS_LINK}"
+DANGEROUS_TAGS = {"img", "iframe", "object", "embed", "style", "base", "meta", "link", "form"}
+# Tags our own templates use; anything else in a page came from imported text.
+OWN_FORMS = {"/logout/", "/members/", "/conversations/"}
+
+
+class _Checker(HTMLParser):
+    """Collects every executable thing in a page that our templates did not put there."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and not (values.get("src") or "").startswith("/static/"):
+            self.problems.append(f"inline script {attrs}")
+        if tag in DANGEROUS_TAGS and not _ours(tag, values):
+            self.problems.append(f"<{tag} {attrs}>")
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"event handler {name}={value!r} on <{tag}>")
+            if name in ("href", "src", "action", "formaction", "hx-get") and value:
+                scheme = value.strip().lower().split(":", 1)[0]
+                if ":" in value and scheme not in ("http", "https", "mailto"):
+                    self.problems.append(f"{name}={value!r} on <{tag}>")
+
+
+def _ours(tag: str, values: dict[str, str | None]) -> bool:
+    if tag == "link":
+        return (values.get("href") or "").startswith("/static/")
+    if tag == "meta":
+        return set(values) <= {"charset", "name", "content"} and values.get("name") != "refresh"
+    if tag == "form":
+        return values.get("action") in OWN_FORMS
+    return False
+
+
+def assert_safe(page: str) -> None:
+    checker = _Checker()
+    checker.feed(page)
+    assert checker.problems == []
+
+
+def test_it_escapes_plain_text() -> None:
+    html = render_body(f"{HOSTILE}\nsecond line", "slack")
+    assert "<script" not in html
+    assert "<img" not in html
+    assert "&lt;script&gt;" in html
+    assert "<br>" in html
+    assert_safe(html)
+
+
+def test_it_sanitises_html_from_html_platforms() -> None:
+    for platform in ("stackexchange", "mastodon"):
+        html = render_body(
+            f"<p>Hello <strong>world</strong> <a href='https://ok.example'>ok</a></p>{HOSTILE}"
+            "<pre><code>x &lt; y</code></pre><iframe src='https://evil.example'></iframe>",
+            platform,
+        )
+        assert "<p>Hello <strong>world</strong>" in html
+        assert '<a href="https://ok.example" rel="noopener nofollow">ok</a>' in html
+        assert "<pre><code>x &lt; y</code></pre>" in html
+        assert "alert('xss')" not in html  # script content is dropped, not shown
+        assert "javascript:" not in html
+        assert "<iframe" not in html
+        assert_safe(html)
+
+
+def test_it_keeps_only_web_and_mail_links_in_html() -> None:
+    html = render_body(
+        '<a href="mailto:a@example.org">mail</a><a href="data:text/html,x">data</a>'
+        '<a href="/relative">rel</a><a href="vbscript:x">vb</a>',
+        "mastodon",
+    )
+    assert 'href="mailto:a@example.org"' in html
+    assert html.count("href=") == 1
+
+
+def test_it_treats_markdown_and_other_platforms_as_text() -> None:
+    html = render_body("<b>bold</b> **md**", "github")
+    assert "&lt;b&gt;bold&lt;/b&gt; **md**" in html
+
+
+def test_it_shows_slack_markup_readably() -> None:
+    html = render_body(
+        "hi <@U123|bob> and <@U999>, see <https://example.org/a?b=1&amp;c=2|the docs> "
+        "in <#C1|general> <!here> &lt;tag&gt; &amp; <https://example.org>",
+        "slack",
+    )
+    assert "hi @bob and @U999" in html
+    assert (
+        '<a href="https://example.org/a?b=1&amp;c=2" rel="noopener nofollow">the docs</a>' in html
+    )
+    assert "#general" in html
+    assert "@here" in html
+    assert "&lt;tag&gt; &amp;" in html  # Slack's own escaping is undone once, then escaped
+    assert '<a href="https://example.org" rel="noopener nofollow">https://example.org</a>' in html
+
+
+def test_it_escapes_hostile_slack_markup() -> None:
+    html = render_body(
+        f"<@U1|{SCRIPT}> <https://ok.example|{IMG}> <javascript:alert(1)|x> "
+        '<https://ok.example/"onmouseover="alert(1)|y>',
+        "slack",
+    )
+    assert_safe(html)
+    # Markup holding < or > is not Slack's: it is shown as the text it is.
+    assert "&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'href="https://ok.example/&quot;onmouseover=&quot;alert(1)"' in html
+
+
+def test_it_accepts_only_absolute_web_urls() -> None:
+    assert http_url_or_empty("https://example.org/x") == "https://example.org/x"
+    assert http_url_or_empty("HTTP://example.org") == "HTTP://example.org"
+    for bad in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,x",
+        "/local",
+        "//evil.example",
+        "https://",
+        None,
+        42,
+        "http://[::1",
+    ):
+        assert http_url_or_empty(bad) == ""
+
+
+@pytest.fixture
+def hostile_data(db: None, tmp_path: Path) -> list[ImportRun]:
+    """Hostile payloads in every imported field a page shows, through the real importers."""
+    export = SlackExport(tmp_path / "evil")
+    export.user(
+        "UEVIL", SCRIPT, IMG, display_name=JS_LINK, profile={"email": f"{SCRIPT}@evil.example"}
+    )
+    channel = "<svg onload=alert(1)>"
+    export.channel("CEVIL", channel, purpose=SCRIPT)
+    root = export.message(
+        channel,
+        "UEVIL",
+        f"{HOSTILE} <javascript:alert(2)|click me>",
+        1_600_000_000,
+        reactions={IMG: ["UEVIL"]},
+    )
+    export.message(channel, "UEVIL", f"reply {IMG}", 1_600_000_100, thread_ts=root)
+    export.raw_message(channel, "2020-09-13", {"type": "message", "user": "UEVIL", "text": SCRIPT})
+    slack_run = import_export("slack", export.write(), source=f"slack {SCRIPT}")
+
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    html_run = write_records(
+        source=f"fedi {IMG}",
+        platform="mastodon",
+        records=[
+            ChannelRecord("c", name=SCRIPT, url="javascript:alert(1)"),
+            IdentityRecord("a", handle=IMG, display_name=SCRIPT, profile_url="javascript:alert(1)"),
+            ConversationRecord(
+                "t", started_at=start, title=SCRIPT, channel_id="c", url="javascript:alert(2)"
+            ),
+            InteractionRecord(
+                "p",
+                InteractionKind.POST,
+                start,
+                author_id="a",
+                channel_id="c",
+                conversation_id="t",
+                text=f"<p>{HOSTILE}</p>",
+                url="javascript:alert(3)",
+            ),
+            InteractionRecord(
+                "r",
+                InteractionKind.REPLY,
+                start,
+                author_id="a",
+                channel_id="c",
+                conversation_id="t",
+                parent_id="p",
+                text=HOSTILE,
+            ),
+        ],
+    )
+    return [slack_run, html_run]
+
+
+@pytest.mark.django_db
+def test_it_escapes_hostile_imports_on_every_page(
+    alice_client: Client, hostile_data: list[ImportRun]
+) -> None:
+    urls = [reverse("home"), reverse("members"), reverse("conversations"), reverse("imports")]
+    urls += [reverse("members") + "?" + f"q={SCRIPT}"]
+    urls += [reverse("member", args=[m.pk]) for m in Member.objects.all()]
+    urls += [reverse("conversation", args=[c.pk]) for c in Conversation.objects.all()]
+    urls += [reverse("conversations") + f"?source={s.pk}" for s in Source.objects.all()]
+    urls += [reverse("import_run", args=[run.pk]) for run in hostile_data]
+    seen = ""
+    for url in urls:
+        response = alice_client.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert_safe(page)
+        seen += page
+    # The payloads were shown, as text.
+    assert "&lt;script&gt;alert(&#x27;xss&#x27;)&lt;/script&gt;" in seen
+    assert "&lt;img src=x onerror=alert(1)&gt;" in seen
+    assert "#&lt;svg onload=alert(1)&gt;" in seen
+    assert "click me" in seen

@@ -1,0 +1,1 @@
+"""DiscordChatExporter JSON exports: one file per channel."""

@@ -1,0 +1,1 @@
+"""Mailing-list archives in mbox format (Mailman/pipermail included), threaded by headers."""

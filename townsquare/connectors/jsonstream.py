@@ -1,11 +1,10 @@
-"""Streaming JSON reading for importers: ijson events, progress in bytes, broken JSON by line."""
+"""Streaming JSON for importers: ijson in bounded memory, progress in bytes, errors by line."""
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,67 +16,130 @@ from townsquare.connectors.records import Progress
 Opener = Callable[[], AbstractContextManager[IO[bytes]]]
 Event = tuple[str, str, Any]
 
-# The pure-Python backend reports where it stopped ("Unexpected symbol 'x' at 1234"); the fast
-# C backend does not, so it is only run again on the error path to find the line.
-_POSITION = re.compile(r" at (\d+)\s*$")
-_CHUNK = 1 << 16
+# ijson's C backend hands the parser one buffer at a time; keeping the last two lets an error
+# be placed exactly, whatever the file's size, without reading the file again.
+CHUNK = 64 * 1024
+# The C backend reports bad UTF-8 as a JSONError, the pure-Python one as a UnicodeDecodeError.
+PARSE_ERRORS = (ijson.JSONError, UnicodeDecodeError)
 
 
-class _CountingReader:
-    """A binary stream that reports every byte read to a Progress."""
+class JsonReader:
+    """A binary stream read through by ijson: it reports every byte read to a Progress, and
+    remembers the lines gone by and the last two buffers, to place a parse error."""
 
-    def __init__(self, stream: IO[bytes], progress: Progress | None) -> None:
-        self.stream = stream
+    def __init__(self, raw: IO[bytes], progress: Progress | None = None) -> None:
+        self.raw = raw
         self.progress = progress
+        self.lines_before = 0
+        self.previous = b""
+        self.current = b""
 
     def read(self, size: int = -1) -> bytes:
-        data = self.stream.read(size)
+        data = self.raw.read(size)
+        self.lines_before += self.current.count(b"\n")
+        self.previous, self.current = self.current, data
         if self.progress is not None and data:
             self.progress.advance(len(data))
         return data
+
+    def locate(self, error: Exception | None = None) -> str:
+        """Where a parse error happened: "line L column C" when the parser's quoted context
+        can be found in what was last read, else the stretch of lines being read."""
+        window = self.previous + self.current
+        window_lines = self.lines_before - self.previous.count(b"\n")
+        offset = None if error is None else _error_offset(_message(error), window)
+        if offset is None:
+            if not self.current:
+                return f"line {self.lines_before + 1} (end of file)"
+            first = self.lines_before + 1
+            last = self.lines_before + self.current.count(b"\n") + 1
+            return f"line {first}" if first == last else f"lines {first}-{last}"
+        line = window_lines + window.count(b"\n", 0, offset) + 1
+        column = offset - (window.rfind(b"\n", 0, offset) + 1) + 1
+        return f"line {line} column {column}"
+
+
+@contextmanager
+def reading(
+    where: Path | str, raw: IO[bytes], progress: Progress | None = None
+) -> Iterator[JsonReader]:
+    """A JsonReader over `raw`; broken JSON parsed from it raises ImportFormatError naming
+    `where` and the line and column."""
+    reader = JsonReader(raw, progress)
+    try:
+        yield reader
+    except PARSE_ERRORS as e:
+        raise _format_error(where, reader, e) from None
 
 
 def json_events(
     opener: Opener, where: Path | str, progress: Progress | None = None
 ) -> Iterator[Event]:
-    """The ijson (prefix, event, value) stream of one JSON document, in bounded memory.
-
-    Broken JSON raises ImportFormatError naming `where` and the line where parsing stopped.
-    """
-    try:
-        with opener() as stream:
-            yield from ijson.parse(_CountingReader(stream, progress), use_float=True)
-    except ijson.JSONError as e:
-        reason = str(e).splitlines()[0] if str(e) else "unexpected end of data"
-        line = _error_line(opener)
-        raise ImportFormatError(
-            where, f"line {line}" if line else None, f"expected JSON ({reason})"
-        ) from None
+    """The ijson (prefix, event, value) stream of one JSON document, in bounded memory."""
+    with opener() as raw, reading(where, raw, progress) as reader:
+        yield from ijson.parse(reader, use_float=True, buf_size=CHUNK)
 
 
-def _error_line(opener: Opener) -> int | None:
-    """The line where the pure-Python parser stops, or None when it cannot tell."""
-    backend = ijson.get_backend("python")
-    position: int | None = None
-    try:
-        with opener() as stream:
-            for _ in backend.basic_parse(stream):
-                pass
-    except ijson.JSONError as e:
-        match = _POSITION.search(str(e))
-        position = int(match.group(1)) if match else None
-        if position is None and "ncomplete" in str(e):
-            position = -1  # Truncated: the problem is at the very end.
-    if position is None:
+def items(
+    opener: Opener, where: Path | str, prefix: str, progress: Progress | None = None
+) -> Iterator[Any]:
+    """Every value at `prefix` (e.g. "messages.item"), streamed; broken JSON also names the
+    item being read (e.g. "messages[3]")."""
+    index = 0
+    with opener() as raw:
+        reader = JsonReader(raw, progress)
+        try:
+            for value in ijson.items(reader, prefix, use_float=True, buf_size=CHUNK):
+                yield value
+                index += 1
+        except PARSE_ERRORS as e:
+            item = f"{prefix.rsplit('.', 1)[0]}[{index}]"
+            raise _format_error(where, reader, e, item) from None
+
+
+def first_item(opener: Opener, where: Path | str, prefix: str) -> Any:
+    """The first value at `prefix` (e.g. "channel"), or None; the file is read only as far as
+    needed, so an object written before a long array costs nothing."""
+    with opener() as raw, reading(where, raw) as reader:
+        for value in ijson.items(reader, prefix, use_float=True, buf_size=CHUNK):
+            return value
+    return None
+
+
+def describe(error: Exception) -> str:
+    """The parser's complaint in one line, without the quoted context."""
+    first = _message(error).decode("utf-8", "replace").strip().split("\n", 1)[0]
+    reason = first.removeprefix("parse error: ").removeprefix("lexical error: ")
+    return reason or "unexpected end of data"
+
+
+def _format_error(
+    where: Path | str, reader: JsonReader, error: Exception, item: str | None = None
+) -> ImportFormatError:
+    location = reader.locate(error)
+    if item:
+        location = f"{location}, in {item}"
+    return ImportFormatError(where, location, f"expected JSON ({describe(error)})")
+
+
+def _error_offset(message: bytes, window: bytes) -> int | None:
+    """The byte offset in `window` that yajl's "(right here) ------^" arrow points at."""
+    lines = message.split(b"\n")
+    arrow = next((i for i, line in enumerate(lines) if b"(right here)" in line), None)
+    if not arrow or b"^" not in lines[arrow]:
         return None
-    # The position counts decoded characters from the start of the document.
-    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-    line, seen = 1, 0
-    with opener() as stream:
-        while chunk := stream.read(_CHUNK):
-            text = decoder.decode(chunk)
-            if 0 <= position < seen + len(text):
-                return line + text.count("\n", 0, position - seen)
-            line += text.count("\n")
-            seen += len(text)
-    return line
+    context = lines[arrow - 1]
+    caret = lines[arrow].index(b"^")
+    start = len(context) - len(context.lstrip(b" "))
+    snippet = context[start:]
+    if not snippet or caret < start:
+        return None
+    # yajl prints line breaks in its quoted context as spaces.
+    found = re.sub(rb"[\r\n]", b" ", window).rfind(snippet)
+    return None if found < 0 else found + caret - start
+
+
+def _message(error: Exception) -> bytes:
+    # ijson's C backend gives yajl's message as bytes when the input was not valid UTF-8.
+    arg = error.args[0] if error.args else ""
+    return arg if isinstance(arg, bytes) else str(arg).encode("utf-8", "replace")

@@ -7,11 +7,11 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from townsquare.community.models import InteractionKind, Platform
+from townsquare.connectors import jsonstream
 from townsquare.connectors.base import Importer, ImportFormatError, first_line, parse_iso, reject
-from townsquare.connectors.discord import jsonstream
 from townsquare.connectors.records import (
     ChannelRecord,
     ConversationRecord,
@@ -52,14 +52,17 @@ class DiscordImporter(Importer):
         return files
 
     def _file(self, file: Path, authors: set[str]) -> Iterator[Record]:
+        def opener() -> IO[bytes]:
+            return file.open("rb")
+
         # DiscordChatExporter writes guild and channel before the messages; reading them first
         # (and only as far as they go) also copes with a file that has them after.
-        channel = jsonstream.first_item(file, "channel")
+        channel = jsonstream.first_item(opener, file, "channel")
         if not isinstance(channel, dict) or not channel.get("id"):
             raise ImportFormatError(
                 file, None, "expected a DiscordChatExporter export: an object with a 'channel'"
             )
-        guild = jsonstream.first_item(file, "guild")
+        guild = jsonstream.first_item(opener, file, "guild")
         guild_id = str(guild.get("id") or "") if isinstance(guild, dict) else ""
         channel_id = str(channel["id"])
         name = str(channel.get("name") or channel_id)
@@ -73,15 +76,12 @@ class DiscordImporter(Importer):
         )
 
         conversation_of: OrderedDict[str, str] = OrderedDict()
-        done = 0
-        for index, message, reader in jsonstream.items(file, "messages.item"):
+        messages = jsonstream.items(opener, file, "messages.item", self.progress)
+        for index, message in enumerate(messages):
             location = f"{file.name}:messages[{index}]"
             yield from self._message(
                 message, location, channel_id, channel_url, conversation_of, authors
             )
-            self.progress.advance(reader.consumed - done)
-            done = reader.consumed
-        self.progress.advance(file.stat().st_size - done)
 
     def _message(
         self,

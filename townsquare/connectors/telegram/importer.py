@@ -20,7 +20,7 @@ from townsquare.connectors.base import (
     parse_iso,
     reject,
 )
-from townsquare.connectors.discord.jsonstream import CHUNK, LineCountingReader, describe
+from townsquare.connectors.jsonstream import CHUNK, JsonReader, reading
 from townsquare.connectors.records import (
     ChannelRecord,
     ConversationRecord,
@@ -75,22 +75,15 @@ class TelegramImporter(Importer):
         return files
 
     def _file(self, file: Path, people: set[str]) -> Iterator[Record]:
-        with file.open("rb") as raw:
-            reader = LineCountingReader(raw)
-            try:
-                yield from self._events(file, reader, people)
-            except (ijson.JSONError, UnicodeDecodeError) as e:
-                raise ImportFormatError(
-                    file, reader.locate(e), f"expected JSON ({describe(e)})"
-                ) from None
+        with file.open("rb") as raw, reading(file, raw, self.progress) as reader:
+            yield from self._events(file, reader, people)
 
-    def _events(self, file: Path, reader: LineCountingReader, people: set[str]) -> Iterator[Record]:
+    def _events(self, file: Path, reader: JsonReader, people: set[str]) -> Iterator[Record]:
         chats: dict[str, int] = {}
         chat: _Chat | None = None
         builder: Any = None
         item_prefix = ""
         known_layout = False
-        done = 0
         events = ijson.parse(reader, use_float=True, buf_size=CHUNK)
         for prefix, event, value in events:
             if builder is not None:
@@ -100,8 +93,6 @@ class TelegramImporter(Importer):
                     if chat is not None:  # always: a builder only starts inside a chat
                         yield from self._message(builder.value, chat, people)
                     builder = None
-                    self.progress.advance(reader.consumed - done)
-                    done = reader.consumed
                 continue
             if prefix in CHAT_PREFIXES and event == "start_map":
                 list_name = CHAT_PREFIXES[prefix]
@@ -117,7 +108,7 @@ class TelegramImporter(Importer):
                 if not chat.id:
                     raise ImportFormatError(
                         file,
-                        f"{reader.locate(ValueError())}, {chat.location}messages",
+                        f"{reader.locate()}, {chat.location}messages",
                         "expected the chat's 'id' before its messages",
                     )
                 yield from self._announce(chat)
@@ -131,7 +122,6 @@ class TelegramImporter(Importer):
                 raise ImportFormatError(
                     file, "line 1", "expected a Telegram export: an object, not a list"
                 )
-        self.progress.advance(file.stat().st_size - done)
         if not known_layout:
             raise ImportFormatError(
                 file,

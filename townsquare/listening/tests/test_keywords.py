@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from townsquare.listening.analyzers.base import TextItem
+from townsquare.listening.analyzers.keywords import MAX_KEYWORDS, KeywordAnalyzer
+
+
+def keywords(text: str, language: str | None = "en") -> list[str]:
+    return list(KeywordAnalyzer().analyze([TextItem(text, language)])[0]["keywords"])
+
+
+def test_it_keeps_informative_words_and_drops_stop_words() -> None:
+    found = keywords("The brake pads on my road bike squeal when it rains. Brake pads again!")
+    assert found[0] == "brake pads"
+    assert "the" not in found and "when" not in found
+    assert all(k == k.lower() for k in found)
+
+
+def test_it_uses_stop_words_of_other_languages() -> None:
+    assert "para" not in keywords("Necesito una bomba para la bicicleta de montaña", "es")
+    assert "avec" not in keywords("Problème avec le dérailleur arrière de mon vélo", "fr")
+    assert "nicht" not in keywords("Die Schaltung funktioniert nicht mehr richtig", "de")
+    assert "não" not in keywords("A corrente da bicicleta não funciona", "pt")
+    assert "bicicleta" in keywords("A corrente da bicicleta não funciona", "pt")
+
+
+def test_it_strips_links_mentions_code_and_numbers() -> None:
+    found = keywords("<@U1> @bob see https://docs.example.com/setup `pip install x` 2024 12345")
+    assert found == ["see"] or found == []
+
+
+def test_it_returns_at_most_five() -> None:
+    text = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda"
+    assert len(keywords(text)) == MAX_KEYWORDS
+
+
+def test_it_handles_empty_and_emoji() -> None:
+    assert keywords("") == [] and keywords("😀🎉", None) == []
+
+
+def test_it_is_fast_on_real_messages(shared_data: Path) -> None:
+    lines = (shared_data / "tweeteval" / "offensive" / "train_text.txt").read_text().splitlines()
+    items = [TextItem(t, "en") for t in lines[:5000]]
+    started = time.perf_counter()
+    results = KeywordAnalyzer().analyze(items)
+    assert len(results) == 5000
+    assert time.perf_counter() - started < 2.0

@@ -1,0 +1,108 @@
+"""`townsquare demo`: generate the demo community, import it, create the demo login, serve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from townsquare.connectors.services import do_import
+from townsquare.demo.generator import generate_demo, previous_end
+
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo"  # noqa: S105 - the demo's published login, shown on screen
+
+
+class Command(BaseCommand):
+    help = (
+        "Generate a realistic demo community (Slack, Q&A site, mailing list), import it, "
+        "create the demo login (demo / demo) and serve the web UI."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="set up the demo, then exit")
+        parser.add_argument("--seed", type=int, default=42, help="same seed, same community")
+        parser.add_argument("--members", type=int, default=2000)
+        parser.add_argument("--interactions", type=int, default=50000)
+        parser.add_argument(
+            "--out", type=Path, help="where to write the exports (default: DATA_DIR/demo)"
+        )
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        call_command("migrate", verbosity=0, interactive=False)
+        out: Path = opts["out"] or Path(settings.DATA_DIR) / "demo"
+        self.stdout.write(
+            f"Generating {opts['members']:,} members and about {opts['interactions']:,} "
+            f"interactions into {out} ..."
+        )
+        end = previous_end(out, opts["seed"], opts["members"], opts["interactions"])
+        if end is not None:
+            # The same community as last time: its files (and so its ids) stay the same, and
+            # importing them again adds nothing.
+            self.stdout.write(
+                f"Reusing the community generated up to {end:%Y-%m-%d} (delete {out} for a "
+                "fresh one ending today)."
+            )
+        exports = generate_demo(
+            out,
+            seed=opts["seed"],
+            members=opts["members"],
+            interactions=opts["interactions"],
+            end=end,
+        )
+        slack, qa, mail = (
+            exports.counts["slack"],
+            exports.counts["stackexchange"],
+            exports.counts["mbox"],
+        )
+        self.stdout.write(
+            f"  Slack workspace  {exports.slack_dir}: {slack['users']:,} users, "
+            f"{slack['messages']:,} messages ({slack['replies']:,} thread replies), "
+            f"{slack['reactions']:,} reactions"
+        )
+        self.stdout.write(
+            f"  Q&A site         {exports.stackexchange_dir}: {qa['users']:,} users, "
+            f"{qa['questions']:,} questions ({qa['unanswered']:,} unanswered), "
+            f"{qa['answers']:,} answers, {qa['comments']:,} comments, {qa['votes']:,} votes, "
+            f"{qa['badges']:,} badges"
+        )
+        self.stdout.write(
+            f"  Mailing list     {exports.mbox_file}: {mail['messages']:,} messages in "
+            f"{mail['threads']:,} threads from {mail['senders']:,} senders"
+        )
+
+        for format, path, source in (
+            ("slack", exports.slack_dir, "Demo Slack"),
+            ("stackexchange", exports.stackexchange_dir, "Demo Q&A"),
+            ("mbox", exports.mbox_file, "Demo mailing list"),
+        ):
+            run = do_import(format=format, path=path, source_name=source)
+            self.stdout.write(f"Imported {source!r} (run #{run.pk}): {_summary(run.counts)}")
+            if run.rejected_count:
+                self.stderr.write(
+                    f"  {run.rejected_count} records rejected: townsquare runs {run.pk}"
+                )
+
+        host, port = opts["host"], opts["port"]
+        if not User.objects.filter(username=DEMO_USER).exists():
+            User.objects.create_superuser(DEMO_USER, "demo@example.com", DEMO_PASSWORD)
+            self.stdout.write(f"Created the staff login {DEMO_USER!r}.")
+        self.stdout.write(f"Log in at http://{host}:{port}/ as {DEMO_USER} / {DEMO_PASSWORD}")
+        if not opts["no_serve"]:
+            call_command("serve", host=host, port=port)
+
+
+def _summary(counts: dict[str, dict[str, int]]) -> str:
+    parts = []
+    for state in ("created", "updated", "unchanged"):
+        by_kind = counts.get(state) or {}
+        total = sum(by_kind.values())
+        detail = ", ".join(f"{n:,} {kind}" for kind, n in sorted(by_kind.items()))
+        parts.append(f"{total:,} {state}" + (f" ({detail})" if detail else ""))
+    return "; ".join(parts)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.header import decode_header, make_header
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
@@ -44,6 +44,22 @@ SUBJECT_PREFIX = re.compile(
 PLAUSIBLE_EMAIL = re.compile(r"^[^@\s|<>()]+@[^@\s|<>()]+\.[^@\s|<>()]+$")
 VIA_LIST = re.compile(r"^(?P<name>.+?)\s+via\s+\S+$", re.IGNORECASE)
 
+FOLDED = re.compile(r"\r?\n[ \t]+")
+ENVELOPE_DATE = re.compile(rb"[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}")
+# A Content-Type the fast path reads exactly as the modern policy would: text/plain with plain
+# name=value parameters (no folding, comments, escapes or RFC 2231 continuations).
+SIMPLE_TEXT_TYPE = re.compile(
+    r"^text/plain"
+    r'(?:[ \t]*;[ \t]*[A-Za-z][A-Za-z0-9-]*=(?:"[A-Za-z0-9._:+-]+"|[A-Za-z0-9._:+-]+))*$',
+    re.IGNORECASE,
+)
+CHARSET_PARAM = re.compile(r';[ \t]*charset="?([^";]+)', re.IGNORECASE)
+SIMPLE_ENCODINGS = frozenset({"7bit", "8bit", "binary", "quoted-printable", "base64"})
+# email.feedparser's own rules: headers run while lines look like one (its headerRE), and a
+# blank line (a line ending alone) between them and the body is dropped.
+HEADER_LINE = re.compile(rb"From |[\041-\071\073-\176]*:|[\t ]")
+LINE_END = re.compile(rb"\r\n|\r|\n")
+
 # Headers kept in an interaction's raw payload: enough to re-thread and re-attribute a message.
 KEPT_HEADERS = (
     "From",
@@ -57,6 +73,13 @@ KEPT_HEADERS = (
     "References",
     "List-Id",
 )
+KEPT_BY_LOWER = {h.lower(): h for h in KEPT_HEADERS}
+
+# Only messages the fast path cannot read exactly (MIME structure, HTML, unusual parameters)
+# go through the email package's parser: with policy.default it re-parses a header on every
+# access (nine times per message for Content-Type alone), which made parsing the bulk of an
+# import. The headers the importer uses are decoded explicitly instead.
+MIME_PARSER = BytesParser(policy=policy.default)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +150,8 @@ class MboxImporter(Importer):
         channels: set[str],
         authors: set[str],
     ) -> Iterator[Record]:
-        message = BytesParser(policy=policy.default).parsebytes(raw_bytes)
-        headers = _raw_headers(message)
+        items, body_bytes = _parse_head(raw_bytes)
+        headers = _raw_headers(items)
         subject = _decoded(headers.get("Subject", ""))
         message_id = _first_id(headers.get("Message-ID", ""))
         raw: dict[str, Any] = {"headers": headers}
@@ -179,7 +202,7 @@ class MboxImporter(Importer):
         if conversation_id == message_id:
             parent_id = None
 
-        text, attachments = _body(message)
+        text, attachments = _body(items, body_bytes, raw_bytes)
         raw["body"] = text
         if attachments:
             raw["attachments"] = attachments
@@ -250,23 +273,74 @@ def _split(stream: BufferedIOBase) -> Iterator[tuple[bytes, bytes, int]]:
         yield envelope, b"".join(lines), size
 
 
+def _parse_head(raw_bytes: bytes) -> tuple[list[tuple[str, str]], bytes]:
+    """(raw header items, body) of a message, as email.feedparser and compat32 make them:
+    its raw_items() and its undecoded payload. The body is not walked line by line."""
+    lines: list[bytes] = []
+    body_start = pos = 0
+    end = len(raw_bytes)
+    while pos < end:
+        line_end = LINE_END.search(raw_bytes, pos)
+        next_line = line_end.end() if line_end else end
+        if not HEADER_LINE.match(raw_bytes, pos):
+            blank = line_end is not None and line_end.start() == pos
+            body_start = next_line if blank else pos
+            break
+        lines.append(raw_bytes[pos:next_line])
+        body_start = pos = next_line
+    body = raw_bytes[body_start:]
+
+    items: list[tuple[str, str]] = []
+    value: list[bytes] = []  # the lines of the header being read, if any
+    for number, line in enumerate(lines):
+        if line[:1] in (b" ", b"\t"):
+            if value:  # a continuation with no header before it is dropped
+                value.append(line)
+            continue
+        if value:
+            items.append(_header_item(value))
+            value = []
+        if line.startswith(b"From "):
+            if number == len(lines) - 1 and number > 0:
+                # The parser pushes a "From " line ending the headers back into the body.
+                body = line + body
+            # Elsewhere, the envelope (first) or a misplaced one: not a header.
+            continue
+        if not line.startswith(b":"):  # a line with no header name is dropped
+            value = [line]
+    if value:
+        items.append(_header_item(value))
+    return items, body
+
+
+def _header_item(lines: list[bytes]) -> tuple[str, str]:
+    name, first = lines[0].split(b":", 1)
+    value = first.lstrip(b" \t") + b"".join(lines[1:])
+    return (
+        name.decode("ascii", "surrogateescape"),
+        value.rstrip(b"\r\n").decode("ascii", "surrogateescape"),
+    )
+
+
 def _clean(text: str) -> str:
     """Text safe to store: undecodable bytes (kept as surrogates by the parser) become U+FFFD."""
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _raw_headers(message: EmailMessage) -> dict[str, str]:
+def _raw_headers(items: list[tuple[str, str]]) -> dict[str, str]:
     found: dict[str, str] = {}
-    wanted = {h.lower(): h for h in KEPT_HEADERS}
-    for name, value in message.raw_items():
-        key = wanted.get(name.lower())
+    for name, value in items:
+        key = KEPT_BY_LOWER.get(name.lower())
         if key and key not in found:
-            found[key] = _clean(re.sub(r"\r?\n[ \t]+", " ", str(value)).strip())
+            found[key] = _clean(FOLDED.sub(" ", value).strip())
     return found
 
 
 def _decoded(value: str) -> str:
     """A header's text with its RFC 2047 encoded words decoded, as far as they decode."""
+    if "=?" not in value:
+        # No encoded word: make_header(decode_header()) would return the text as it is.
+        return value
     try:
         return str(make_header(decode_header(value)))
     except (LookupError, ValueError, UnicodeError):
@@ -306,7 +380,7 @@ def _date(value: str | None, envelope: bytes) -> tuple[datetime | None, str]:
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return parsed.astimezone(UTC), ""
-    match = re.search(rb"[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d \d{4}", envelope)
+    match = ENVELOPE_DATE.search(envelope)
     if match:
         # The envelope's asctime has no zone; mbox writers use UTC or local time.
         when = datetime.strptime(match.group(0).decode(), "%b %d %H:%M:%S %Y").replace(tzinfo=UTC)
@@ -371,8 +445,58 @@ def _list_id(value: str) -> tuple[str, str] | None:
     return match.group(1), name or match.group(1)
 
 
-def _body(message: EmailMessage) -> tuple[str, list[dict[str, str]]]:
+def _body(
+    items: list[tuple[str, str]], body_bytes: bytes, raw_bytes: bytes
+) -> tuple[str, list[dict[str, str]]]:
     """The message's text (its plain part, else its HTML as text) and what it had attached."""
+    text = _simple_text(items, body_bytes)
+    if text is not None:
+        return _clean(text), []
+    return _mime_body(MIME_PARSER.parsebytes(raw_bytes))
+
+
+def _simple_text(items: list[tuple[str, str]], body_bytes: bytes) -> str | None:
+    """The text of a single-part text/plain message, exactly as policy.default's get_content()
+    reads it; None when the message needs the full MIME reading."""
+    content_types: list[str] = []
+    encodings: list[str] = []
+    for name, value in items:
+        key = name.lower()
+        if key == "content-type":
+            content_types.append(value)
+        elif key == "content-transfer-encoding":
+            encodings.append(value)
+        elif key == "content-disposition":
+            return None
+    if len(content_types) > 1 or len(encodings) > 1:
+        return None
+    charset = "ASCII"  # get_content()'s default, even for 8-bit bodies
+    if content_types:
+        content_type = content_types[0].strip()
+        if not SIMPLE_TEXT_TYPE.match(content_type):
+            return None
+        found = CHARSET_PARAM.search(content_type)
+        if found:
+            charset = found.group(1)
+    if encodings and encodings[0].lower() not in SIMPLE_ENCODINGS:
+        return None
+    # The body as the parser would have stored it, so that get_payload() undoes the transfer
+    # encoding exactly as it would have (including its leniency with broken base64).
+    message = Message()
+    if encodings:
+        message.set_raw("Content-Transfer-Encoding", encodings[0])
+    message.set_payload(body_bytes.decode("ascii", "surrogateescape"))
+    payload = message.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        return None
+    try:
+        return payload.decode(charset, "replace")
+    except (LookupError, ValueError, AssertionError, UnicodeError):
+        # As _part_text: a charset Python does not know falls back to UTF-8.
+        return payload.decode("utf-8", "replace")
+
+
+def _mime_body(message: EmailMessage) -> tuple[str, list[dict[str, str]]]:
     text = ""
     try:
         part = message.get_body(preferencelist=("plain", "html"))

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://root@127.0.0.1:5432/test
 
-.PHONY: demo test lint types test-sqlite test-postgres services bench install clean
+.PHONY: demo test lint types test-sqlite test-postgres services bench models install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test-sqlite: $(STAMP)
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser"
+
+## Rebuild the shipped spam, toxicity and emotion models from ../shared/data
+models: $(STAMP)
+	$(BIN)/python -m townsquare.listening.training
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.slack_import

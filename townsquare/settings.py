@@ -42,6 +42,11 @@ INSTALLED_APPS = [
     "townsquare.front",
     "townsquare.demo",
     "townsquare.listening",
+    # Background tasks: Django's Tasks API (backport) with its database and RQ backends.
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
 ]
 
 MIDDLEWARE = [
@@ -139,6 +144,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 IMPORT_BATCH_SIZE = env_int("TOWNSQUARE_IMPORT_BATCH_SIZE", 2000, minimum=1)
+
+# Background work (enrichment after each import, matching a new tracked term) runs through
+# Django's Tasks API: "db" keeps the queue in the database (nothing more to run than
+# `townsquare worker`), "rq" in Redis, "immediate" runs each task at once in the caller.
+TASK_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+TASK_BACKEND = env_str("TOWNSQUARE_TASK_BACKEND", "db").strip().lower() or "db"
+if TASK_BACKEND not in TASK_BACKENDS:
+    raise ConfigError(
+        f"TOWNSQUARE_TASK_BACKEND={TASK_BACKEND!r}: expected one of {', '.join(TASK_BACKENDS)}"
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND], "QUEUES": ["default"]}}
+REDIS_URL = env_str("TOWNSQUARE_REDIS_URL", "redis://127.0.0.1:6379/0")
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
+
+# The community's main languages (ISO 639-1), for language identification; empty: the
+# language analyzer's default 20.
+TOWNSQUARE_LANGUAGES = [lang.lower() for lang in env_list("TOWNSQUARE_LANGUAGES", [])]
+ENRICH_BATCH_SIZE = env_int("TOWNSQUARE_ENRICH_BATCH_SIZE", 1000, minimum=1)
 
 LOGGING = {
     "version": 1,

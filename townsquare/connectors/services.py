@@ -18,6 +18,7 @@ from townsquare.connectors.base import Importer, ImportFormatError
 from townsquare.connectors.models import ImportRun, RunStatus
 from townsquare.connectors.registry import get_importer_class
 from townsquare.connectors.writer import Writer
+from townsquare.listening.tasks import enqueue_after_import
 
 # A run whose heartbeat is this old is taken as dead even if we cannot check its process.
 STALE_AFTER = timedelta(minutes=15)
@@ -105,6 +106,7 @@ def do_import(
         _end(run, status, error=f"{type(e).__name__}: {e}")
         raise
     _end(run, RunStatus.SUCCEEDED)
+    enqueue_after_import(run)  # never raises: a failure to queue is written to the run's log
     return run
 
 

@@ -175,13 +175,13 @@ def _csv_label(value: str | None) -> Any:
 
 
 def pearson_r(predicted: Sequence[float], gold: Sequence[float]) -> float:
-    from scipy.stats import pearsonr  # type: ignore[import-untyped]
+    from scipy.stats import pearsonr
 
     return float(pearsonr(predicted, gold)[0])
 
 
 def classification_figures(predicted: Sequence[Any], gold: Sequence[Any]) -> dict[str, float]:
-    from sklearn.metrics import (  # type: ignore[import-untyped]
+    from sklearn.metrics import (
         accuracy_score,
         f1_score,
         recall_score,

@@ -87,8 +87,8 @@ class _Model:
 
 @cache
 def _load_model(languages: tuple[str, ...]) -> _Model:
-    import py3langid  # type: ignore[import-untyped]
-    from py3langid.modelio import load_model  # type: ignore[import-untyped]
+    import py3langid
+    from py3langid.modelio import load_model
 
     ptc, pc, classes, nextmove, row, out_feat = load_model(
         Path(py3langid.__file__).parent / "data" / "model.npz.xz"
@@ -119,7 +119,7 @@ def _encode(text: str) -> bytes:
 
 def _probabilities(model: _Model, encoded: Sequence[bytes]) -> npt.NDArray[np.float32]:
     """Row i: the probability of each configured language for encoded[i] (uniform if empty)."""
-    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from scipy.sparse import csr_matrix
 
     n = len(encoded)
     lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n)

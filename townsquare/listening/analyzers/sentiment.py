@@ -33,7 +33,7 @@ _NOISE = re.compile(
 
 @cache
 def _vader() -> Any:
-    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+    from vaderSentiment.vaderSentiment import (
         SentimentIntensityAnalyzer,
     )
 

@@ -89,6 +89,11 @@ class Command(BaseCommand):
                     f"  {run.rejected_count} records rejected: townsquare runs {run.pk}"
                 )
 
+        # Analyse the messages now, so the first page the newcomer opens is already enriched;
+        # the tasks the imports queued then find nothing left to do.
+        self.stdout.write("Enriching the messages (language, sentiment, questions, thanks...)")
+        call_command("enrich", verbosity=opts["verbosity"])
+
         host, port = opts["host"], opts["port"]
         if not User.objects.filter(username=DEMO_USER).exists():
             User.objects.create_superuser(DEMO_USER, "demo@example.com", DEMO_PASSWORD)

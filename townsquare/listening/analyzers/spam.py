@@ -1,0 +1,21 @@
+"""Spam score and flag: community spam ("check out my channel", "subscribe", links, prizes).
+
+A logistic regression over hashed byte n-grams, trained on YouTube comment spam and SMS spam
+(see trained/spam.json for the data, the held-out figures and the decision threshold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from townsquare.listening.analyzers.base import Analyzer, TextItem
+from townsquare.listening.analyzers.classifier import binary_results, shipped_model
+
+
+class SpamAnalyzer(Analyzer):
+    name: ClassVar[str] = "spam"
+    version: ClassVar[str] = "1"
+
+    def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
+        return binary_results(shipped_model(self.name), items)

@@ -1,0 +1,22 @@
+"""Toxicity score and flag: insults, threats, profanity aimed at someone.
+
+A logistic regression over hashed byte n-grams trained on the OffensEval 2019 tweets of
+TweetEval ("offensive"); its flag threshold was chosen on a split of the training data, never on
+the evaluation split (see trained/toxicity.json).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from townsquare.listening.analyzers.base import Analyzer, TextItem
+from townsquare.listening.analyzers.classifier import binary_results, shipped_model
+
+
+class ToxicityAnalyzer(Analyzer):
+    name: ClassVar[str] = "toxicity"
+    version: ClassVar[str] = "1"
+
+    def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
+        return binary_results(shipped_model(self.name), items)

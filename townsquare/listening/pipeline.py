@@ -1,0 +1,874 @@
+"""Enrichment: run every analyzer over interactions in batches and store what they found.
+
+One `Enrichment` row per interaction. Interactions without words of their own (reactions,
+joins, votes, badges, events, accepted-answer marks, or an empty text) get a row too, marked
+`analyzed=False` with only the versions: then "no row" always means "never enriched" and
+staleness is one anti-join. A row is stale when its `version_key` (a digest of every analyzer's
+version and the pipeline's) is not the current one, or when the interaction was edited since
+(its content digest changed): `find_stale` finds those, `enrich_pending` redoes them.
+
+Analysis runs outside any transaction (it is the slow part, and SQLite would hold its write lock
+meanwhile); each batch's writes are one transaction: an upsert of the Enrichment rows through
+the DB-API cursor (the ORM's bulk_create is several times slower), the Thanks it implies and the
+tracked-term matches. People's corrections (`LabelCorrection`) are applied on top of the
+analyzers' values in every batch, so they survive any re-enrichment; a corrected language is
+also what the other analyzers are given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from townsquare.community.models import Identity, Interaction, InteractionKind, Platform
+from townsquare.listening.analyzers.base import UNSUPPORTED, TextItem
+from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
+from townsquare.listening.models import (
+    CorrectableField,
+    TermKind,
+    TermMatch,
+    Thanks,
+    TrackedTerm,
+)
+
+# Bumped when the pipeline itself changes what it stores (text preparation, column mapping):
+# like an analyzer's version, it makes every row stale.
+PIPELINE_VERSION = "1"
+
+# Kinds where a person wrote words; the others carry a name at most (a reaction's emoji).
+TEXT_KINDS = frozenset(
+    {
+        InteractionKind.POST,
+        InteractionKind.REPLY,
+        InteractionKind.COMMENT,
+        InteractionKind.MESSAGE,
+        InteractionKind.MENTION,
+        InteractionKind.SHARE,
+        InteractionKind.EDIT,
+        InteractionKind.ANSWER,
+    }
+)
+# Sources whose bodies are HTML.
+HTML_PLATFORMS = frozenset({Platform.STACKEXCHANGE, Platform.MASTODON})
+# Labels do not change past this much text, and one pasted log must not stall a batch.
+MAX_ANALYZED_CHARS = 4000
+# Ids per SELECT ... IN (...): under every backend's parameter limit.
+LOOKUP_CHUNK = 900
+
+COLUMNS = (
+    "interaction_id",
+    "analyzed",
+    "language",
+    "language_confidence",
+    "sentiment",
+    "sentiment_label",
+    "is_question",
+    "question_score",
+    "is_gratitude",
+    "emotion",
+    "emotion_scores",
+    "toxicity",
+    "is_toxic",
+    "spam",
+    "is_spam",
+    "keywords",
+    "versions",
+    "version_key",
+    "content_hash",
+    "corrected",
+    "enriched_at",
+)
+# What a row holds before (or without) analysis.
+_UNANALYZED: dict[str, Any] = {
+    "analyzed": False,
+    "language": None,
+    "language_confidence": 0.0,
+    "sentiment": None,
+    "sentiment_label": "",
+    "is_question": False,
+    "question_score": 0.0,
+    "is_gratitude": False,
+    "emotion": "",
+    "emotion_scores": "{}",
+    "toxicity": 0.0,
+    "is_toxic": False,
+    "spam": 0.0,
+    "is_spam": False,
+    "keywords": "[]",
+    "corrected": "[]",
+}
+JSON_COLUMNS = frozenset({"emotion_scores", "keywords", "versions", "corrected"})
+_COLUMN_INDEX = {name: i for i, name in enumerate(COLUMNS)}
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+
+
+# Versions ------------------------------------------------------------------------------------
+
+
+def current_versions() -> dict[str, str]:
+    """Analyzer name -> its current version, plus the pipeline's own."""
+    versions = {name: str(get_analyzer(name).version) for name in ANALYZERS}
+    versions["pipeline"] = PIPELINE_VERSION
+    return versions
+
+
+def version_key(versions: dict[str, str]) -> str:
+    """A short digest of all versions: equal keys, same analyzers."""
+    blob = json.dumps(sorted(versions.items()), separators=(",", ":"))
+    return hashlib.blake2b(blob.encode(), digest_size=8).hexdigest()
+
+
+# Text ----------------------------------------------------------------------------------------
+
+_HTML_DROP = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+# Code blocks become Markdown fences and inline code backticks: the analyzers already ignore
+# code written that way, and code must not count as language, sentiment or a question.
+_HTML_PRE = re.compile(r"</?pre\b[^>]*>", re.IGNORECASE)
+_HTML_CODE = re.compile(r"</?code\b[^>]*>", re.IGNORECASE)
+# Block boundaries become line breaks, so words of two paragraphs do not run together.
+_HTML_BLOCK = re.compile(
+    r"<(?:br|/?p|/?div|/?li|/?ul|/?ol|/?h[1-6]|/?blockquote|/?tr|/?table|hr)\b[^>]*>",
+    re.IGNORECASE,
+)
+_HTML_TAG = re.compile(r"<[^>]*>")
+_BLANK_LINES = re.compile(r"\n\s*\n\s*\n+")
+
+
+def html_to_text(body: str) -> str:
+    """Plain text of an HTML body, for analysis only (never rendered)."""
+    if "<" not in body and "&" not in body:
+        return body
+    text = _HTML_DROP.sub(" ", body)
+    text = _HTML_PRE.sub("\n```\n", text)
+    text = _HTML_CODE.sub("`", text)
+    text = _HTML_BLOCK.sub("\n", text)
+    text = _HTML_TAG.sub("", text)
+    # A fenced block keeps its inline-code backticks, which would end the fence's code early.
+    text = text.replace("```\n`", "```\n").replace("`\n```", "\n```")
+    return _BLANK_LINES.sub("\n\n", html.unescape(text)).strip()
+
+
+# Statistics ----------------------------------------------------------------------------------
+
+
+@dataclass
+class EnrichStats:
+    """What a run did and where its time went."""
+
+    interactions: int = 0
+    analyzed: int = 0
+    seconds: float = 0.0
+    analyzer_seconds: dict[str, float] = field(default_factory=dict)
+
+    def add(self, other: EnrichStats) -> None:
+        self.interactions += other.interactions
+        self.analyzed += other.analyzed
+        self.seconds += other.seconds
+        for name, seconds in other.analyzer_seconds.items():
+            self.analyzer_seconds[name] = self.analyzer_seconds.get(name, 0.0) + seconds
+
+    @property
+    def analyzers_total(self) -> float:
+        return sum(self.analyzer_seconds.values())
+
+    @property
+    def overhead(self) -> float:
+        """Time spent outside the analyzers: reading, preparing, writing."""
+        return max(self.seconds - self.analyzers_total, 0.0)
+
+    @property
+    def texts_per_second(self) -> float:
+        return self.analyzed / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "interactions": self.interactions,
+            "analyzed": self.analyzed,
+            "seconds": round(self.seconds, 3),
+            "texts_per_second": round(self.texts_per_second, 1),
+            "analyzer_seconds": {k: round(v, 3) for k, v in self.analyzer_seconds.items()},
+            "overhead_seconds": round(self.overhead, 3),
+        }
+
+
+# Finding work --------------------------------------------------------------------------------
+
+
+def find_stale(limit: int, *, after: int = 0, key: str | None = None) -> list[int]:
+    """Ids of interactions with no Enrichment, an outdated one, or one older than an edit;
+    in id order, from after the id `after`."""
+    key = key or version_key(current_versions())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT i.id FROM community_interaction i"
+            " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
+            " WHERE i.id > %s AND (e.interaction_id IS NULL OR e.version_key <> %s"
+            " OR e.content_hash <> i.content_hash)"
+            " ORDER BY i.id LIMIT %s",
+            [after, key, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def count_stale(*, key: str | None = None) -> int:
+    key = key or version_key(current_versions())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM community_interaction i"
+            " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
+            " WHERE e.interaction_id IS NULL OR e.version_key <> %s"
+            " OR e.content_hash <> i.content_hash",
+            [key],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def _ids_after(limit: int, after: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM community_interaction WHERE id > %s ORDER BY id LIMIT %s",
+            [after, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def enrich_pending(
+    *,
+    rebuild: bool = False,
+    limit: int | None = None,
+    batch_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+) -> EnrichStats:
+    """Enrich every stale interaction (every interaction with `rebuild`), batch by batch,
+    until none is left or `limit` are done. `progress(done_in_batch, total)` after each batch.
+
+    With `workers` > 1 and enough to do, the analyzers run in that many worker processes while
+    this one reads the next batch and writes the previous: the analyzers are CPU-bound Python,
+    so this is how a run uses more than one core."""
+    started = time.perf_counter()
+    batch_size = batch_size or settings.ENRICH_BATCH_SIZE
+    versions = current_versions()
+    key = version_key(versions)
+    total = 0
+    if progress or workers > 1:
+        total = _count_all() if rebuild else count_stale(key=key)
+        total = min(total, limit) if limit else total
+    parallel = _parallel(workers) if workers > 1 and total >= PARALLEL_FROM else None
+    stats = EnrichStats()
+
+    def finish(
+        batch: _Batch, results: list[dict[str, dict[str, Any]]], seconds: dict[str, float]
+    ) -> None:
+        _write(batch, results, versions)
+        stats.add(_batch_stats(batch, seconds, 0.0))
+        if progress:
+            progress(len(batch.rows), total)
+
+    try:
+        swept_clean = False
+        done = 0
+        while not swept_clean:
+            # A sweep walks the ids once; rows edited behind it (by an import running
+            # meanwhile) are caught by one more sweep, which finds nothing in the usual case.
+            after = 0
+            done_in_sweep = 0
+            while True:
+                size = batch_size if limit is None else min(batch_size, limit - done)
+                if size <= 0:
+                    break
+                ids = _ids_after(size, after) if rebuild else find_stale(size, after=after, key=key)
+                if not ids:
+                    break
+                batch = _prepare(ids)
+                done += len(ids)
+                done_in_sweep += len(ids)
+                after = ids[-1]
+                if parallel is None:
+                    results, analyzer_seconds = analyze_texts(*batch.analyzer_input())
+                    finish(batch, results, analyzer_seconds)
+                    continue
+                parallel.submit(batch)
+                # One batch in the workers while the previous one is written.
+                if parallel.in_flight > 1:
+                    batch, results, analyzer_seconds = parallel.collect()
+                    finish(batch, results, analyzer_seconds)
+            while parallel is not None and parallel.in_flight:
+                batch, results, analyzer_seconds = parallel.collect()
+                finish(batch, results, analyzer_seconds)
+            swept_clean = rebuild or done_in_sweep == 0 or limit is not None
+    finally:
+        if parallel is not None:
+            parallel.discard_pending()
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+# Below this many interactions to do, starting worker processes (and loading the models in
+# each) costs more than it saves.
+PARALLEL_FROM = 5000
+
+
+_POOLS: dict[int, _Parallel] = {}
+
+
+def _parallel(workers: int) -> _Parallel:
+    """The process's pool of `workers` analyzer processes, started on first use and kept:
+    each loads the models once (lingua's take seconds), so a long-running worker pays that
+    once, not on every run."""
+    pool = _POOLS.get(workers)
+    if pool is None or pool.broken:
+        pool = _POOLS[workers] = _Parallel(workers)
+    return pool
+
+
+def shutdown_workers() -> None:
+    """Stop the analyzer processes (they stop with this process anyway)."""
+    for pool in _POOLS.values():
+        pool.pool.shutdown(wait=True, cancel_futures=True)
+    _POOLS.clear()
+
+
+class _Parallel:
+    """Worker processes that run `analyze_texts` on slices of each batch."""
+
+    def __init__(self, workers: int) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: a forked copy of a process whose analyzers started threads (lingua
+        # runs a thread pool) can hang; and no database connection is shared by accident.
+        self.workers = workers
+        from townsquare.lib.tasks import setup_worker_process
+
+        self.pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=setup_worker_process,
+        )
+        self.queue: deque[tuple[_Batch, list[Future[_Analyzed]]]] = deque()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.queue)
+
+    def submit(self, batch: _Batch) -> None:
+        texts, languages = batch.analyzer_input()
+        step = max(1, -(-len(texts) // self.workers))
+        futures = [
+            self.pool.submit(analyze_texts, texts[i : i + step], languages[i : i + step])
+            for i in range(0, len(texts), step)
+        ]
+        self.queue.append((batch, futures))
+
+    def collect(self) -> tuple[_Batch, list[dict[str, dict[str, Any]]], dict[str, float]]:
+        batch, futures = self.queue.popleft()
+        results: list[dict[str, dict[str, Any]]] = []
+        seconds: dict[str, float] = {}
+        for future in futures:
+            part, part_seconds = future.result()
+            results.extend(part)
+            for name, value in part_seconds.items():
+                seconds[name] = seconds.get(name, 0.0) + value
+        return batch, results, seconds
+
+    @property
+    def broken(self) -> bool:
+        return bool(getattr(self.pool, "_broken", False))
+
+    def discard_pending(self) -> None:
+        """After an error: forget the batches in flight (they were not written)."""
+        for _batch, futures in self.queue:
+            for future in futures:
+                future.cancel()
+        self.queue.clear()
+
+
+def _count_all() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM community_interaction")
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+# One batch -----------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    id: int
+    kind: str
+    text: str
+    source_id: int
+    member_id: int | None
+    content_hash: str
+    created_at: Any  # as the database returns it
+    conversation_id: int | None
+    parent_member_id: int | None
+    platform: str
+
+
+def _chunks(items: Sequence[int], size: int = LOOKUP_CHUNK) -> Iterable[Sequence[int]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _read(ids: Sequence[int]) -> list[_Row]:
+    rows: list[_Row] = []
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            placeholders = ", ".join(["%s"] * len(chunk))
+            cursor.execute(
+                "SELECT i.id, i.kind, i.text, i.source_id, i.member_id, i.content_hash,"  # noqa: S608
+                " i.created_at, i.conversation_id, p.member_id, s.platform"
+                " FROM community_interaction i"
+                " JOIN community_source s ON s.id = i.source_id"
+                " LEFT JOIN community_interaction p ON p.id = i.parent_id"
+                " WHERE i.id IN (" + placeholders + ")",
+                list(chunk),
+            )
+            rows.extend(_Row(*row) for row in cursor.fetchall())
+    rows.sort(key=lambda r: r.id)
+    return rows
+
+
+def latest_corrections(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """interaction id -> {field: value} of the latest correction of each field."""
+    found: dict[int, dict[str, Any]] = defaultdict(dict)
+    if not ids:
+        return found
+    wanted = set(ids)
+    # Corrections are rare: one range scan of the index over the batch's ids beats a long
+    # IN list (whose ORM processing alone costs more than the query).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT interaction_id, field, value FROM listening_labelcorrection"
+            " WHERE interaction_id BETWEEN %s AND %s ORDER BY created_at, id",
+            [min(ids), max(ids)],
+        )
+        # SQLite returns JSON as text; psycopg decodes jsonb itself.
+        decode = json.loads if connection.vendor == "sqlite" else None
+        for interaction_id, name, value in cursor.fetchall():
+            if interaction_id in wanted:
+                found[interaction_id][name] = decode(value) if decode else value
+    return found
+
+
+def prepared_text(text: str, platform: str) -> str:
+    """The text the analyzers see: HTML bodies as plain text."""
+    return html_to_text(text) if platform in HTML_PLATFORMS else text
+
+
+@dataclass
+class _Batch:
+    """One batch read and prepared: what the analyzers get and what writing needs."""
+
+    rows: list[_Row]
+    corrections: dict[int, dict[str, Any]]
+    texts: dict[int, str]  # full prepared text of the analyzed rows, for term matching
+    analyzed: list[_Row]
+
+    def analyzer_input(self) -> tuple[list[str], list[str | None]]:
+        texts = [self.texts[r.id][:MAX_ANALYZED_CHARS] for r in self.analyzed]
+        languages = [
+            self.corrections.get(r.id, {}).get(CorrectableField.LANGUAGE) for r in self.analyzed
+        ]
+        return texts, languages
+
+
+def _prepare(interaction_ids: Sequence[int]) -> _Batch:
+    rows = _read(interaction_ids)
+    corrections = latest_corrections([r.id for r in rows]) if rows else {}
+    texts: dict[int, str] = {}
+    analyzed: list[_Row] = []
+    for r in rows:
+        if r.kind in TEXT_KINDS and r.text.strip():
+            text = prepared_text(r.text, r.platform)
+            if text.strip():
+                texts[r.id] = text
+                analyzed.append(r)
+    return _Batch(rows, corrections, texts, analyzed)
+
+
+def enrich_batch(
+    interaction_ids: Sequence[int], *, versions: dict[str, str] | None = None
+) -> EnrichStats:
+    """Enrich these interactions (any that no longer exist are skipped) and write the rows."""
+    started = time.perf_counter()
+    versions = versions or current_versions()
+    batch = _prepare(interaction_ids)
+    results, seconds = analyze_texts(*batch.analyzer_input())
+    _write(batch, results, versions)
+    return _batch_stats(batch, seconds, time.perf_counter() - started)
+
+
+def _batch_stats(batch: _Batch, analyzer_seconds: dict[str, float], seconds: float) -> EnrichStats:
+    return EnrichStats(
+        interactions=len(batch.rows),
+        analyzed=len(batch.analyzed),
+        seconds=seconds,
+        analyzer_seconds=analyzer_seconds,
+    )
+
+
+def _write(
+    batch: _Batch, results: list[dict[str, dict[str, Any]]], versions: dict[str, str]
+) -> None:
+    """Turn the analyzers' results into rows, apply corrections, write it all at once."""
+    if not batch.rows:
+        return
+    enriched_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    fixed: dict[str, Any] = {
+        "versions": _JSON.encode(versions),
+        "version_key": version_key(versions),
+        "enriched_at": enriched_at,
+    }
+    template = [fixed.get(name, _UNANALYZED.get(name)) for name in COLUMNS]
+    values: list[list[Any]] = []
+    for r in batch.rows:
+        row = template.copy()
+        row[0] = r.id
+        row[_COLUMN_INDEX["content_hash"]] = r.content_hash
+        values.append(row)
+    by_id = {v[0]: v for v in values}
+    thanked: list[tuple[_Row, list[str]]] = []
+    for r, result in zip(batch.analyzed, results, strict=True):
+        _fill(by_id[r.id], result)
+        if result["gratitude"].get("is_gratitude") and r.member_id is not None:
+            thanked.append((r, list(result["gratitude"].get("mentions") or [])))
+    for interaction_id, fields in batch.corrections.items():
+        _apply_corrections(by_id[interaction_id], fields)
+
+    thanks = _thanks(thanked)
+    terms = _active_terms()
+    matches = _term_matches(batch.texts, terms)
+    ids = [r.id for r in batch.rows]
+    with transaction.atomic():
+        _upsert(values)
+        _replace_thanks(ids, thanks)
+        if terms:
+            _replace_matches(ids, matches, terms)
+
+
+_Analyzed = tuple[list[dict[str, dict[str, Any]]], dict[str, float]]
+
+
+def analyze_texts(
+    texts: list[str], corrected_languages: list[str | None]
+) -> tuple[list[dict[str, dict[str, Any]]], dict[str, float]]:
+    """Per text: analyzer name -> its result; and each analyzer's seconds. Language first:
+    the others are given it (or the language a person corrected it to). Pure: no database,
+    so it also runs in the worker processes of a parallel run."""
+    results: list[dict[str, dict[str, Any]]] = [{} for _ in texts]
+    seconds: dict[str, float] = {}
+    if not texts:
+        return results, seconds
+    clock = time.perf_counter
+    t = clock()
+    detected = get_analyzer("language").analyze([TextItem(text) for text in texts])
+    seconds["language"] = clock() - t
+    items: list[TextItem] = []
+    for text, corrected, result, out in zip(
+        texts, corrected_languages, detected, results, strict=True
+    ):
+        out["language"] = result
+        items.append(TextItem(text, corrected or result.get("language")))
+    for name in ANALYZERS:
+        if name == "language":
+            continue
+        t = clock()
+        answers = get_analyzer(name).analyze(items)
+        seconds[name] = clock() - t
+        if len(answers) != len(items):
+            raise RuntimeError(
+                f"analyzer {name!r} returned {len(answers)} results for {len(items)} texts"
+            )
+        for out, answer in zip(results, answers, strict=True):
+            out[name] = answer
+    return results, seconds
+
+
+def _flag(result: dict[str, Any], *names: str) -> bool:
+    for name in names:
+        if name in result:
+            return bool(result[name])
+    return False
+
+
+def _fill(row: list[Any], result: dict[str, dict[str, Any]]) -> None:
+    """Copy the analyzers' results into the row's columns."""
+    c = _COLUMN_INDEX
+    language = result["language"]
+    sentiment = result["sentiment"]
+    question = result["question"]
+    emotion = result.get("emotion", {})
+    toxicity = result.get("toxicity", {})
+    spam = result.get("spam", {})
+    row[c["analyzed"]] = True
+    row[c["language"]] = language.get("language")
+    row[c["language_confidence"]] = float(language.get("confidence") or 0.0)
+    compound = sentiment.get("compound")
+    row[c["sentiment"]] = None if compound is None else float(compound)
+    row[c["sentiment_label"]] = str(sentiment.get("label") or UNSUPPORTED)
+    row[c["is_question"]] = _flag(question, "is_question", "flag")
+    row[c["question_score"]] = float(question.get("score") or 0.0)
+    row[c["is_gratitude"]] = _flag(result["gratitude"], "is_gratitude", "flag")
+    row[c["emotion"]] = str(emotion.get("label") or "")
+    row[c["emotion_scores"]] = _JSON.encode(emotion.get("scores") or {})
+    row[c["toxicity"]] = float(toxicity.get("score") or 0.0)
+    row[c["is_toxic"]] = _flag(toxicity, "flag", "is_toxic")
+    row[c["spam"]] = float(spam.get("score") or 0.0)
+    row[c["is_spam"]] = _flag(spam, "flag", "is_spam")
+    row[c["keywords"]] = _JSON.encode(list(result["keywords"].get("keywords") or []))
+
+
+def _apply_corrections(row: list[Any], fields: dict[str, Any]) -> None:
+    c = _COLUMN_INDEX
+    for name, value in fields.items():
+        row[c[name]] = value
+    row[c["corrected"]] = _JSON.encode(sorted(fields))
+
+
+def _upsert(values: list[list[Any]]) -> None:
+    json_placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    placeholders = ", ".join(json_placeholder if c in JSON_COLUMNS else "%s" for c in COLUMNS)
+    updates = ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:])
+    sql = (
+        f"INSERT INTO listening_enrichment ({', '.join(COLUMNS)}) VALUES ({placeholders})"  # noqa: S608
+        f" ON CONFLICT (interaction_id) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, values)
+
+
+# Thanks --------------------------------------------------------------------------------------
+
+
+def _thanks(thanked: list[tuple[_Row, list[str]]]) -> list[Thanks]:
+    """Whom each gratitude message thanks: the members it mentions, or else the author of the
+    message it replies to; never its own author."""
+    if not thanked:
+        return []
+    members = _mentioned_members(thanked)
+    chosen: list[tuple[_Row, int, set[int]]] = []
+    for r, names in thanked:
+        author = r.member_id
+        if author is None:
+            continue
+        targets = {members[(r.source_id, n)] for n in names if (r.source_id, n) in members}
+        if not targets and r.parent_member_id is not None:
+            targets = {r.parent_member_id}
+        targets.discard(author)  # nobody is credited for thanking themselves
+        chosen.append((r, author, targets))
+    # A chat thread's replies all point at its first message, often the thanker's own
+    # question: then the thanks go to whoever spoke last in the thread before them.
+    previous = _previous_speakers([(r, author) for r, author, targets in chosen if not targets])
+    found: list[Thanks] = []
+    for r, author, targets in chosen:
+        if not targets and r.id in previous:
+            targets = {previous[r.id]}
+        for to_member in sorted(targets):
+            found.append(
+                Thanks(
+                    interaction_id=r.id,
+                    from_member_id=author,
+                    to_member_id=to_member,
+                    created_at=_aware(r.created_at),
+                )
+            )
+    return found
+
+
+def _previous_speakers(wanting: list[tuple[_Row, int]]) -> dict[int, int]:
+    """Interaction id -> the member who last wrote before it in its conversation, not its
+    author; one query for the whole batch."""
+    wanting = [(r, author) for r, author in wanting if r.conversation_id is not None]
+    if not wanting:
+        return {}
+    conversations = sorted({r.conversation_id for r, _ in wanting if r.conversation_id})
+    history: dict[int, list[tuple[datetime, int, int]]] = defaultdict(list)
+    for chunk in _chunks(conversations):
+        for conversation_id, interaction_id, created_at, member_id in (
+            Interaction.objects.filter(
+                conversation_id__in=chunk, kind__in=TEXT_KINDS, member__isnull=False
+            )
+            .order_by("created_at", "id")
+            .values_list("conversation_id", "id", "created_at", "member_id")
+        ):
+            history[conversation_id].append((created_at, interaction_id, member_id))
+    found: dict[int, int] = {}
+    for r, author in wanting:
+        when = _aware(r.created_at)
+        speaker = None
+        for created_at, interaction_id, member_id in history.get(r.conversation_id or 0, []):
+            if created_at > when:
+                break
+            if interaction_id != r.id and member_id != author:
+                speaker = member_id
+        if speaker is not None:
+            found[r.id] = speaker
+    return found
+
+
+def _aware(value: Any) -> datetime:
+    """A datetime as read through the cursor (SQLite: naive UTC text) made aware."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {value!r}")
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _mentioned_members(thanked: list[tuple[_Row, list[str]]]) -> dict[tuple[int, str], int]:
+    """(source id, name as written) -> member, by the identity's external id or handle."""
+    wanted: dict[int, set[str]] = defaultdict(set)
+    for r, names in thanked:
+        wanted[r.source_id].update(names)
+    found: dict[tuple[int, str], int] = {}
+    for source_id, wanted_names in wanted.items():
+        if not wanted_names:
+            continue
+        candidates = wanted_names | {n.lower() for n in wanted_names}
+        identities = Identity.objects.filter(source_id=source_id).filter(
+            Q(external_id__in=candidates) | Q(handle__in=candidates)
+        )
+        by_ext: dict[str, int] = {}
+        by_handle: dict[str, int] = {}
+        for external_id, handle, member_id in identities.values_list(
+            "external_id", "handle", "member_id"
+        ):
+            by_ext[external_id] = member_id
+            if handle:
+                by_handle[handle.lower()] = member_id
+        for name in wanted_names:
+            member = by_ext.get(name) or by_handle.get(name.lower())
+            if member is not None:
+                found[(source_id, name)] = member
+    return found
+
+
+def _delete_for(table: str, ids: list[int], extra: str = "", params: Sequence[Any] = ()) -> None:
+    """Delete the rows of these interactions; through the cursor: the ORM spends longer
+    preparing a long IN list than the database spends on the query."""
+    with connection.cursor() as cursor:
+        for chunk in _chunks(ids):
+            cursor.execute(
+                f"DELETE FROM {table} WHERE interaction_id IN ({', '.join(['%s'] * len(chunk))})"  # noqa: S608
+                + extra,
+                [*chunk, *params],
+            )
+
+
+def _replace_thanks(ids: list[int], thanks: list[Thanks]) -> None:
+    _delete_for("listening_thanks", ids)
+    if thanks:
+        Thanks.objects.bulk_create(thanks)
+
+
+# Tracked terms -------------------------------------------------------------------------------
+
+
+def normalize_term(term: str, kind: str) -> str:
+    """How a term is stored: trimmed, single spaces; a hashtag with its #."""
+    term = " ".join(term.split())
+    if kind == TermKind.HASHTAG and term and not term.startswith("#"):
+        term = "#" + term
+    return term
+
+
+def _term_key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+@lru_cache(maxsize=8)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    # Longest first, so "open source" wins over "open" where both are tracked; word boundaries
+    # by look-around, which also works for terms that start or end with a symbol (#tag, C++).
+    alternatives = sorted(terms, key=len, reverse=True)
+    body = "|".join(r"\s+".join(re.escape(word) for word in t.split()) for t in alternatives)
+    return re.compile(rf"(?<![\w#])(?:{body})(?!\w)", re.IGNORECASE)
+
+
+def _active_terms() -> dict[str, list[int]]:
+    """Normalised term -> ids of the active tracked terms spelled that way."""
+    terms: dict[str, list[int]] = defaultdict(list)
+    for term_id, term in TrackedTerm.objects.filter(is_active=True).values_list("id", "term"):
+        if term.strip():
+            terms[_term_key(term)].append(term_id)
+    return terms
+
+
+def find_terms(text: str, terms: dict[str, list[int]]) -> set[int]:
+    """Ids of the terms that occur in the text, case-insensitively, as whole words."""
+    if not terms:
+        return set()
+    pattern = _term_pattern(tuple(sorted(terms)))
+    found: set[int] = set()
+    for match in pattern.finditer(text):
+        found.update(terms.get(_term_key(match.group(0)), ()))
+    return found
+
+
+def _term_matches(texts: dict[int, str], terms: dict[str, list[int]]) -> list[TermMatch]:
+    if not terms:
+        return []
+    return [
+        TermMatch(term_id=term_id, interaction_id=interaction_id)
+        for interaction_id, text in texts.items()
+        for term_id in sorted(find_terms(text, terms))
+    ]
+
+
+def _replace_matches(ids: list[int], matches: list[TermMatch], terms: dict[str, list[int]]) -> None:
+    # Only the active terms' matches are redone: a paused term keeps what it had found.
+    active = [term_id for term_ids in terms.values() for term_id in term_ids]
+    _delete_for(
+        "listening_termmatch", ids, f" AND term_id IN ({', '.join(['%s'] * len(active))})", active
+    )
+    if matches:
+        TermMatch.objects.bulk_create(matches, ignore_conflicts=True)
+
+
+def match_term(term: TrackedTerm, *, batch_size: int = 5000) -> int:
+    """Find a (new) tracked term in every interaction already enriched; returns the count."""
+    terms = {_term_key(term.term): [term.id]}
+    # The database narrows the candidates (a case-insensitive substring: the longest word,
+    # without a hashtag's #, which HTML bodies put in a separate element); the pattern decides.
+    words = term.term.split() or [term.term]
+    candidates = Q(text__icontains=max(words, key=len).lstrip("#"))
+    found = 0
+    after = 0
+    while True:
+        chunk = list(
+            Interaction.objects.filter(candidates, id__gt=after, kind__in=TEXT_KINDS)
+            .order_by("id")
+            .values_list("id", "text", "source__platform")[:batch_size]
+        )
+        if not chunk:
+            break
+        after = chunk[-1][0]
+        matches = [
+            TermMatch(term_id=term.id, interaction_id=interaction_id)
+            for interaction_id, text, platform in chunk
+            if find_terms(prepared_text(text, platform), terms)
+        ]
+        if matches:
+            TermMatch.objects.bulk_create(matches, ignore_conflicts=True)
+            found += len(matches)
+    return found

@@ -1,0 +1,115 @@
+"""The shipped spam, toxicity and emotion models on meaningful examples and on real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from townsquare.listening.analyzers.base import TextItem
+from townsquare.listening.analyzers.classifier import features, shipped_model
+from townsquare.listening.analyzers.emotion import EmotionAnalyzer
+from townsquare.listening.analyzers.registry import get_analyzer
+from townsquare.listening.analyzers.spam import SpamAnalyzer
+from townsquare.listening.analyzers.toxicity import ToxicityAnalyzer
+from townsquare.listening.training import binary_figures, load_tweeteval
+
+
+def scores(analyzer: SpamAnalyzer | ToxicityAnalyzer, *texts: str) -> list[float]:
+    return [r["score"] for r in analyzer.analyze([TextItem(t, "en") for t in texts])]
+
+
+def test_it_scores_channel_promotion_above_a_song_comment() -> None:
+    spam, song = scores(
+        SpamAnalyzer(),
+        "Check out my channel!!! subscribe http://bit.ly/x",
+        "Great song, reminds me of summer",
+    )
+    assert spam > 0.5 > song
+
+
+def test_it_flags_spam_and_leaves_a_support_question_alone() -> None:
+    results = SpamAnalyzer().analyze(
+        [
+            TextItem("WIN a FREE iPhone now, click here www.prizes-now.com and claim it"),
+            TextItem("Has anyone managed to run the importer on a Slack export from 2016?"),
+        ]
+    )
+    assert [r["flag"] for r in results] == [True, False]
+
+
+def test_it_scores_an_insult_above_a_polite_message() -> None:
+    insult, polite = scores(
+        ToxicityAnalyzer(),
+        "you are a fucking idiot, shut up",
+        "Thank you for the quick reply, that solved my problem.",
+    )
+    assert insult > 0.5 > polite
+
+
+def test_it_reads_anger_in_a_complaint() -> None:
+    (result,) = EmotionAnalyzer().analyze([TextItem("I'm so angry, this broke again")])
+    assert result["label"] == "anger"
+    assert result["scores"]["anger"] > result["scores"]["joy"]
+
+
+def test_it_reads_joy_and_sadness() -> None:
+    joy, sad = EmotionAnalyzer().analyze(
+        [
+            TextItem("What a wonderful evening, I laughed so much with you all!"),
+            TextItem("I miss her so much, I've been crying all night"),
+        ]
+    )
+    assert joy["scores"]["joy"] > joy["scores"]["sadness"]
+    assert sad["label"] == "sadness"
+
+
+def test_it_reads_thanks_as_gratitude_in_several_languages() -> None:
+    texts = ["Thanks a lot, that fixed it!", "Merci beaucoup pour votre aide", "谢谢你的帮助"]
+    results = EmotionAnalyzer().analyze([TextItem(t) for t in texts])
+    assert [r["label"] for r in results] == ["gratitude"] * 3
+    assert all(r["scores"]["gratitude"] == 1.0 for r in results)
+    (plain,) = EmotionAnalyzer().analyze([TextItem("The meeting moved to Tuesday.")])
+    assert plain["scores"]["gratitude"] == 0.0
+
+
+def test_it_keeps_batch_outputs_aligned_with_inputs() -> None:
+    texts = ["Subscribe to my channel for free gift cards http://x.co", "", "lovely tune", "ok"]
+    for name in ("spam", "toxicity", "emotion"):
+        analyzer = get_analyzer(name)
+        batch = analyzer.analyze([TextItem(t) for t in texts])
+        one_by_one = [analyzer.analyze([TextItem(t)])[0] for t in texts]
+        assert batch == one_by_one
+        assert analyzer.analyze([]) == []
+
+
+def test_it_handles_empty_and_blank_strings() -> None:
+    for name in ("spam", "toxicity"):
+        results = get_analyzer(name).analyze([TextItem(""), TextItem("   \n ")])
+        assert all(0.0 <= r["score"] <= 1.0 and r["flag"] is False for r in results)
+    (emotion,) = EmotionAnalyzer().analyze([TextItem("")])
+    assert abs(sum(v for k, v in emotion["scores"].items() if k != "gratitude") - 1) < 1e-3
+
+
+def test_it_marks_texts_in_other_languages_as_not_supported() -> None:
+    items = [TextItem("Tu es un idiot", "fr"), TextItem("You are an idiot", "en"), TextItem("x")]
+    for name in ("spam", "toxicity", "emotion"):
+        supported = [r["language_supported"] for r in get_analyzer(name).analyze(items)]
+        assert supported == [False, True, True]
+
+
+def test_it_scores_exactly_like_the_training_features() -> None:
+    # The fast scoring path skips building the sparse matrix; it must agree with it.
+    model = shipped_model("toxicity")
+    texts = ["You suck!!!!!!", "héllo wörld 123", "", "a" * 5000]
+    by_matrix = features(texts, model.bits) @ model.weights[:, 0] + model.intercepts[0]
+    assert np.allclose(model.decision(texts)[:, 0], by_matrix, atol=1e-5)
+
+
+def test_it_reaches_its_figures_on_tweeteval_offensive_val(shared_data: Path) -> None:
+    # The shipped toxicity model never saw the val split, so this is a held-out figure.
+    figures = binary_figures(
+        shipped_model("toxicity"), load_tweeteval(shared_data, "offensive", "val")
+    )
+    assert figures["macro_f1"] >= 0.70
+    assert figures["roc_auc"] >= 0.78

@@ -1,0 +1,82 @@
+"""Training on small slices of the real data, and the staff-corrections path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from townsquare.listening.analyzers.classifier import LinearTextModel
+from townsquare.listening.training import (
+    fit,
+    fit_binary,
+    load_sms,
+    load_tweeteval,
+    read_corrections,
+    subset,
+    with_corrections,
+)
+
+
+def test_it_trains_a_model_better_than_chance_on_a_small_slice(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    sms = load_sms(shared_data)
+    train, test = subset(sms, np.arange(500)), subset(sms, np.arange(500, 1500))
+    fit_binary(train, alpha=1e-5, bits=16).save(tmp_path / "spam.npz")
+    model = LinearTextModel.load(tmp_path / "spam.npz")
+    scores = model.probabilities(test.texts)[:, 0]
+    assert roc_auc_score(test.y, scores) > 0.9
+    assert 0.2 <= model.threshold <= 0.8
+    assert (tmp_path / "spam.json").is_file()
+
+
+def test_it_trains_a_multiclass_model_better_than_chance(shared_data: Path) -> None:
+    train = subset(load_tweeteval(shared_data, "emotion", "train"), np.arange(1000))
+    val = load_tweeteval(shared_data, "emotion", "val")
+    model = fit(train, alpha=3e-5, bits=16)
+    accuracy = float(np.mean(model.probabilities(val.texts).argmax(axis=1) == val.y))
+    majority = float(np.bincount(val.y).max() / len(val.y))
+    assert accuracy > majority + 0.05
+
+
+def test_it_lets_staff_corrections_change_the_training_set(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    sms = subset(load_sms(shared_data), np.arange(300))
+    ham_text = sms.texts[int(np.flatnonzero(sms.y == 0)[0])]
+    corrections_csv = tmp_path / "spam.csv"
+    corrections_csv.write_text(
+        "text,label\n"
+        f'"{ham_text}",spam\n'
+        "Join my crypto pump group on telegram,spam\n"
+        "Lovely meetup yesterday,ham\n"
+        "Thanks so much!,gratitude\n",
+        encoding="utf-8",
+    )
+    corrections = read_corrections(corrections_csv, sms.labels)
+    # "gratitude" is not a spam label: skipped rather than guessed
+    assert len(corrections) == 3
+
+    corrected = with_corrections(sms, corrections)
+    assert len(corrected) == len(sms) + 2
+    assert corrected.y[sms.texts.index(ham_text)] == 1
+    assert corrected.texts[-2:] == [
+        "Join my crypto pump group on telegram",
+        "Lovely meetup yesterday",
+    ]
+    assert corrected.sources[-1]["file"] == "staff corrections"
+
+    before = fit(sms, alpha=1e-5, bits=16)
+    after = fit(corrected, alpha=1e-5, bits=16)
+    pump = "Join my crypto pump group on telegram"
+    assert after.probabilities([pump])[0, 0] > before.probabilities([pump])[0, 0]
+
+
+def test_it_refuses_a_corrections_file_without_text_and_label(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("message,verdict\nhello,ham\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="text,label"):
+        read_corrections(bad, ("ham", "spam"))

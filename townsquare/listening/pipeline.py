@@ -462,11 +462,11 @@ def latest_corrections(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
             " WHERE interaction_id BETWEEN %s AND %s ORDER BY created_at, id",
             [min(ids), max(ids)],
         )
-        # SQLite returns JSON as text; psycopg decodes jsonb itself.
-        decode = json.loads if connection.vendor == "sqlite" else None
+        # Both backends hand a raw cursor the JSON as text: Django has psycopg load jsonb
+        # as text so that JSONField can decode it, and SQLite stores text.
         for interaction_id, name, value in cursor.fetchall():
             if interaction_id in wanted:
-                found[interaction_id][name] = decode(value) if decode else value
+                found[interaction_id][name] = json.loads(value) if isinstance(value, str) else value
     return found
 
 

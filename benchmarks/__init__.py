@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench`: synthetic exports imported through the real path."""

@@ -143,7 +143,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-IMPORT_BATCH_SIZE = env_int("TOWNSQUARE_IMPORT_BATCH_SIZE", 2000, minimum=1)
+IMPORT_BATCH_SIZE = env_int("TOWNSQUARE_IMPORT_BATCH_SIZE", 10000, minimum=1)
 
 # Background work (enrichment after each import, matching a new tracked term) runs through
 # Django's Tasks API: "db" keeps the queue in the database (nothing more to run than

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -84,8 +85,27 @@ def _digest(*parts: object) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
+# A lone surrogate (an export's "\ud800" escape decodes to one) cannot be stored as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """The text with every unpaired surrogate replaced by U+FFFD; unchanged otherwise."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    # Through UTF-16, a valid pair becomes its character and a lone half the replacement one.
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _clean_json(value: Any) -> Any:
+    """A JSON value with its strings cleaned as clean_text does (PostgreSQL refuses them)."""
+    encoded = _RAW_ENCODER.encode(value)
+    cleaned = clean_text(encoded)
+    return value if cleaned is encoded else json.loads(cleaned)
+
+
 def _member_name(record: IdentityRecord) -> str:
-    return (record.display_name or record.handle or record.external_id)[:255]
+    return clean_text((record.display_name or record.handle or record.external_id)[:255])
 
 
 class Writer:
@@ -263,13 +283,13 @@ class Writer:
     def _identity_fields(r: IdentityRecord) -> dict[str, Any]:
         return {
             "external_id": r.external_id,
-            "handle": r.handle[:255],
-            "display_name": r.display_name[:255],
+            "handle": clean_text(r.handle[:255]),
+            "display_name": clean_text(r.display_name[:255]),
             "email": r.email[:320],
             "profile_url": r.profile_url[:500],
             "is_bot": r.is_bot,
             "is_placeholder": False,
-            "raw": r.raw,
+            "raw": _clean_json(r.raw),
         }
 
     def _resolve_identities(self, external_ids: set[str]) -> None:
@@ -309,7 +329,7 @@ class Writer:
             (
                 self.source.id,
                 r.external_id,
-                r.title[:500],
+                clean_text(r.title[:500]),
                 r.url[:500],
                 to_db(r.started_at),
                 self._channel_ids[r.channel_id] if r.channel_id else None,
@@ -429,7 +449,8 @@ class Writer:
         rows: list[tuple[Any, ...]] = []
         append = rows.append
         for r in records:
-            raw_json = encode_raw(r.raw)
+            raw_json = clean_text(encode_raw(r.raw))
+            text = clean_text(r.text)
             identity_id, member_id = identity_ids[r.author_id] if r.author_id else (None, None)
             created_at = r.created_at if r.created_at.tzinfo is UTC else _as_utc(r.created_at)
             edited_at = r.edited_at
@@ -441,7 +462,7 @@ class Writer:
                 r.channel_id,
                 r.conversation_id,
                 r.parent_id,
-                r.text,
+                text,
                 r.url,
                 created_at.isoformat(),
                 edited_at.isoformat() if edited_at else "",
@@ -457,7 +478,7 @@ class Writer:
                     channel_ids[r.channel_id] if r.channel_id else None,
                     conversation_ids.get(r.conversation_id) if r.conversation_id else None,
                     r.parent_id or "",
-                    r.text,
+                    text,
                     r.url[:500],
                     to_db(created_at),
                     to_db(edited_at) if edited_at else None,

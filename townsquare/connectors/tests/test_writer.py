@@ -186,3 +186,22 @@ def test_it_keeps_sources_apart() -> None:
 
 def test_the_shared_data_folder_is_there(shared_data: Path) -> None:
     assert (shared_data / "slack_houstondatavis" / "users.json").is_file()
+
+
+@pytest.mark.django_db
+def test_it_stores_text_with_a_lone_surrogate_instead_of_failing() -> None:
+    broken = "caf\ud800e"  # json.loads('"caf\\ud800e"') gives exactly this
+    run = write(
+        [
+            IdentityRecord(external_id="u1", display_name=f"Ada {broken}", raw={"n": broken}),
+            message("m1", text=f"text {broken}", raw={"text": broken}),
+        ]
+    )
+    row = Interaction.objects.get(external_id="m1")
+    assert row.text == "text caf\ufffde"
+    assert row.raw == {"text": "caf\ufffde"}
+    assert Member.objects.get(identities__external_id="u1").display_name == "Ada caf\ufffde"
+    assert Identity.objects.get(external_id="u1").raw == {"n": "caf\ufffde"}
+    again = write([message("m1", text=f"text {broken}", raw={"text": broken})])
+    assert again.counts["unchanged"] == {"message": 1}
+    assert run.counts["created"]["message"] == 1

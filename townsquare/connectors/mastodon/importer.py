@@ -4,17 +4,15 @@ ActivityStreams outbox.json, actor.json and likes.json."""
 from __future__ import annotations
 
 import json
-import zipfile
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from datetime import datetime
 from html.parser import HTMLParser
-from pathlib import Path, PurePosixPath
-from typing import IO, Any
+from typing import Any
 
 import ijson
 
 from townsquare.community.models import InteractionKind, Platform
+from townsquare.connectors.archive import ExportArchive
 from townsquare.connectors.base import Importer, ImportFormatError, first_line, parse_iso, reject
 from townsquare.connectors.jsonstream import Event, json_events
 from townsquare.connectors.records import (
@@ -30,51 +28,11 @@ CHANNEL_ID = "outbox"
 NOTE_TYPES = {"Note", "Question", "Article", "Page"}
 
 
-class _Archive:
-    """Opens the archive's files by name, whether it is a folder or a zip (maybe one level
-    down inside the zip)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.zip: zipfile.ZipFile | None = None
-        self.prefix = ""
-        if path.is_file():
-            try:
-                self.zip = zipfile.ZipFile(path)
-            except zipfile.BadZipFile:
-                raise ImportFormatError(
-                    path, None, "expected a Mastodon archive: a folder or a .zip file"
-                ) from None
-            roots = [n for n in self.zip.namelist() if PurePosixPath(n).name == "outbox.json"]
-            if roots:
-                parent = str(PurePosixPath(min(roots, key=len)).parent)
-                self.prefix = "" if parent == "." else parent + "/"
-
-    def where(self, name: str) -> str:
-        """How a member is named in messages: a path, or the zip's path and the member."""
-        return f"{self.path}:{self.prefix}{name}" if self.zip else str(self.path / name)
-
-    def exists(self, name: str) -> bool:
-        if self.zip:
-            return self.prefix + name in self.zip.NameToInfo
-        return (self.path / name).is_file()
-
-    def size(self, name: str) -> int:
-        if self.zip:
-            return self.zip.getinfo(self.prefix + name).file_size
-        return (self.path / name).stat().st_size
-
-    def open(self, name: str) -> AbstractContextManager[IO[bytes]]:
-        if self.zip:
-            return self.zip.open(self.prefix + name)
-        return (self.path / name).open("rb")
-
-
 class MastodonImporter(Importer):
     platform = Platform.MASTODON
 
     def records(self) -> Iterator[Record]:
-        archive = _Archive(self.path)
+        archive = ExportArchive(self.path, marker="outbox.json", what="a Mastodon archive")
         if not archive.exists("outbox.json"):
             raise ImportFormatError(
                 self.path, None, "expected a Mastodon archive with outbox.json and actor.json"
@@ -119,7 +77,7 @@ class MastodonImporter(Importer):
         if archive.exists("likes.json"):
             yield from self._likes(archive, owner, latest, _time(actor.get("published")))
 
-    def _actor(self, archive: _Archive) -> dict[str, Any]:
+    def _actor(self, archive: ExportArchive) -> dict[str, Any]:
         where = archive.where("actor.json")
         try:
             with archive.open("actor.json") as f:
@@ -134,7 +92,7 @@ class MastodonImporter(Importer):
             raise ImportFormatError(where, None, "expected an ActivityStreams actor with an 'id'")
         return actor
 
-    def _collection(self, archive: _Archive, name: str) -> Iterator[Any]:
+    def _collection(self, archive: ExportArchive, name: str) -> Iterator[Any]:
         """The orderedItems of an OrderedCollection file, streamed."""
         found = False
 
@@ -240,7 +198,7 @@ class MastodonImporter(Importer):
 
     def _likes(
         self,
-        archive: _Archive,
+        archive: ExportArchive,
         owner: str,
         latest: datetime | None,
         account_created: datetime | None,

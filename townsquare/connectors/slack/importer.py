@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
 from collections.abc import Iterator
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 from townsquare.community.models import InteractionKind, Platform
+from townsquare.connectors.archive import ExportArchive
 from townsquare.connectors.base import (
     Importer,
     ImportFormatError,
@@ -42,72 +42,26 @@ SUBTYPE_KINDS = {
 SAYING_SUBTYPES = {None, "file_share", "me_message", "bot_message", "thread_broadcast"}
 
 
-class _Export:
-    """Reads members of a folder or a zip by their path relative to the export's root."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.zip: zipfile.ZipFile | None = None
-        self.prefix = ""
-        if path.is_file():
-            try:
-                self.zip = zipfile.ZipFile(path)
-            except zipfile.BadZipFile:
-                raise ImportFormatError(
-                    path, None, "expected a Slack export: a folder or a .zip file"
-                ) from None
-            names = self.zip.namelist()
-            # Some tools wrap the export in one top folder inside the zip.
-            roots = [n for n in names if PurePosixPath(n).name == "users.json"]
-            if roots:
-                self.prefix = str(PurePosixPath(min(roots, key=len)).parent)
-                self.prefix = "" if self.prefix == "." else self.prefix + "/"
-
-    def exists(self, name: str) -> bool:
-        if self.zip:
-            try:
-                self.zip.getinfo(self.prefix + name)
-            except KeyError:
-                return False
-            return True
-        return (self.path / name).is_file()
-
-    def read(self, name: str) -> bytes:
-        if self.zip:
-            return self.zip.read(self.prefix + name)
-        return (self.path / name).read_bytes()
-
-    def day_files(self) -> list[tuple[str, str, int]]:
-        """(folder, relative path, size) of every per-day message file, in a stable order."""
-        found: list[tuple[str, str, int]] = []
-        if self.zip:
-            for info in self.zip.infolist():
-                rel = info.filename[len(self.prefix) :]
-                parts = PurePosixPath(rel).parts
-                if (
-                    info.filename.startswith(self.prefix)
-                    and len(parts) == 2
-                    and DAY_FILE.match(parts[1])
-                ):
-                    found.append((parts[0], rel, info.file_size))
-        else:
-            for day in self.path.glob("*/*.json"):
-                if DAY_FILE.match(day.name):
-                    rel = f"{day.parent.name}/{day.name}"
-                    found.append((day.parent.name, rel, day.stat().st_size))
-        return sorted(found)
+def _day_files(export: ExportArchive) -> list[tuple[str, str, int]]:
+    """(folder, relative path, size) of every per-day message file, in a stable order."""
+    found = []
+    for rel, size in export.files():
+        parts = PurePosixPath(rel).parts
+        if len(parts) == 2 and DAY_FILE.match(parts[1]):
+            found.append((parts[0], rel, size))
+    return sorted(found)
 
 
 class SlackImporter(Importer):
     platform = Platform.SLACK
 
     def records(self) -> Iterator[Record]:
-        export = _Export(self.path)
+        export = ExportArchive(self.path, marker="users.json", what="a Slack export")
         if not export.exists("users.json") and not export.exists("channels.json"):
             raise ImportFormatError(
                 self.path, None, "expected a Slack export with users.json and channels.json"
             )
-        days = export.day_files()
+        days = _day_files(export)
         self.progress.total = sum(size for _, _, size in days)
 
         if export.exists("users.json"):
@@ -144,17 +98,17 @@ class SlackImporter(Importer):
                 yield from self._message(message, channel_id, f"{rel}[{index}]", bots)
             self.progress.advance(size)
 
-    def _load_list(self, export: _Export, name: str) -> list[Any]:
+    def _load_list(self, export: ExportArchive, name: str) -> list[Any]:
         try:
             data = json.loads(export.read(name))
         except json.JSONDecodeError as e:
             raise ImportFormatError(
-                self.path / name, f"line {e.lineno} column {e.colno}", f"expected JSON ({e.msg})"
+                export.where(name), f"line {e.lineno} column {e.colno}", f"expected JSON ({e.msg})"
             ) from None
         except UnicodeDecodeError:
-            raise ImportFormatError(self.path / name, None, "expected UTF-8 JSON") from None
+            raise ImportFormatError(export.where(name), None, "expected UTF-8 JSON") from None
         if not isinstance(data, list):
-            raise ImportFormatError(self.path / name, None, "expected a JSON array")
+            raise ImportFormatError(export.where(name), None, "expected a JSON array")
         return data
 
     @staticmethod

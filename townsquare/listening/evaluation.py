@@ -228,21 +228,20 @@ def binary_figures(
 
 def run(analyzer: Analyzer, texts: Sequence[str]) -> list[dict[str, Any]]:
     """The analyzer's results, with the language detected first for those that need it."""
-    languages: list[str | None] = [None] * len(texts)
+    detected: list[dict[str, Any]] = [{"language": None, "confidence": None}] * len(texts)
     if analyzer.name in ("sentiment", "emotion", "keywords"):
         from townsquare.listening.analyzers.registry import get_analyzer
 
         detector = get_analyzer("language")
-        languages = []
+        detected = []
         for start in range(0, len(texts), BATCH):
-            chunk = [TextItem(t) for t in texts[start : start + BATCH]]
-            languages.extend(r["language"] for r in detector.analyze(chunk))
+            detected.extend(detector.analyze([TextItem(t) for t in texts[start : start + BATCH]]))
     results: list[dict[str, Any]] = []
     for start in range(0, len(texts), BATCH):
         chunk = [
-            TextItem(t, lang)
-            for t, lang in zip(
-                texts[start : start + BATCH], languages[start : start + BATCH], strict=True
+            TextItem(t, d["language"], d["confidence"])
+            for t, d in zip(
+                texts[start : start + BATCH], detected[start : start + BATCH], strict=True
             )
         ]
         results.extend(analyzer.analyze(chunk))

@@ -588,7 +588,9 @@ def analyze_texts(
         texts, corrected_languages, detected, results, strict=True
     ):
         out["language"] = result
-        items.append(TextItem(text, corrected or result.get("language")))
+        # A person's correction is taken as given (no confidence), a detection with its own.
+        confidence = None if corrected else result.get("confidence")
+        items.append(TextItem(text, corrected or result.get("language"), confidence))
     for name in ANALYZERS:
         if name == "language":
             continue

@@ -22,6 +22,9 @@ class TextItem:
     text: str
     # ISO 639-1 code from the language analyzer, or None when unknown / not yet detected.
     language: str | None = None
+    # The language analyzer's confidence in `language`; None when a person set the language or
+    # the caller did not detect it (the language is then taken as given).
+    language_confidence: float | None = None
 
 
 class Analyzer:

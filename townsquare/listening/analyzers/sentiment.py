@@ -1,27 +1,49 @@
-"""Sentiment of English texts with VADER (MIT; its lexicon ships in the package).
+"""Sentiment of English texts: VADER's compound (MIT; its lexicon ships in the package) and a
+three-way label from thresholds on it. `SentimentModel` (VADER's scores + character n-grams) is
+the trained alternative, measured by `python -m townsquare.listening.training --evaluate --only
+sentiment`; it did not beat the thresholds, so it is not shipped.
 
-VADER only knows English: any other language gets compound None and the label "unsupported",
-never a neutral it did not judge. A text of unknown language is judged only if it is written in
-Latin script (short English messages like "lol ok" often come back with no language).
+VADER only knows English: a text the language analyzer is confident is in another language gets
+compound None and the label "unsupported", never a neutral it did not judge. Short texts are
+where the language step guesses most ("Yay!" came back Turkish), so an unsure guess does not
+make a text unsupported when it carries English sentiment words or emoticons. Figures, method
+and limits: docs/evaluation.md.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+import string
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
+import numpy.typing as npt
+
 from townsquare.listening.analyzers.base import UNSUPPORTED, Analyzer, TextItem
+from townsquare.listening.analyzers.classifier import DEFAULT_BITS, hashed_ngrams
 
 # Label thresholds on the compound score. VADER's published ±0.05 calls almost every message
 # with a mildly positive word positive; in community text those words are mostly politeness
-# ("please", "thanks", "like", "good morning") in messages people read as neutral, while mild
-# negative words are rarer and do signal a complaint. So the positive side is wider. These two
-# numbers are the only tuned parameters (checked on TweetEval sentiment val: docs/evaluation.md).
+# ("please", "thanks", "like") in messages people read as neutral, while mild negative words
+# are rarer and do signal a complaint. The only tuned parameters (docs/evaluation.md).
 POSITIVE_FROM = 0.3
 NEGATIVE_TO = -0.05
+
+# A language guess at or above this confidence makes a text unsupported even if it contains
+# words VADER knows. 0.9 is where the language analyzer itself stops calling py3langid unsure
+# (language.FALLBACK_BELOW); below it, the guess alone is not enough to refuse a text.
+CONFIDENT_LANGUAGE = 0.9
+
+LABELS = ("negative", "neutral", "positive")
+OR_NOR = ("or", "nor")
+# VADER's four scores, in the order the model's dense weights use them.
+VADER_FEATURES = ("neg", "neu", "pos", "compound")
 
 _NOISE = re.compile(
     r"```.*?```|`[^`\n]*`"  # code: never sentiment
@@ -29,25 +51,160 @@ _NOISE = re.compile(
     r"|\b(?:https?://|www\.)\S+",  # URLs: "http://url_removed" must not count as words
     re.DOTALL,
 )
+# A word with a letter written three or more times in a row ("yayyyy", "LAAAME").
+_ELONGATED = re.compile(r"\b\w*([^\W\d_])\1\1\w*\b")
+_RUN = re.compile(r"([^\W\d_])\1{2,}")
+_WORD = re.compile(r"[^\W\d_]{2,}|\S*[:;=]\S*")
+# Lexicon entries that are everyday words of other languages ("no" es/it/pt, "die"/"war" de,
+# "me" es/fr...): their presence is no evidence that a text is English.
+_NOT_EVIDENCE = frozenset(
+    {"no", "die", "war", "me", "la", "mal", "son", "fine", "fin", "con", "ha", "hah", "ja"}
+)
 
 
-@cache
-def _vader() -> Any:
-    from vaderSentiment.vaderSentiment import (
-        SentimentIntensityAnalyzer,
-    )
-
-    analyzer = SentimentIntensityAnalyzer()
+def _first_emoticon_ratings(lexicon_text: str) -> dict[str, float]:
     # The lexicon file lists a few emoticons twice: first in the emoticon section, then again
     # lower-cased among the words with a different score ("d:" -2.9 then +1.2), and the later
     # line wins when VADER builds its dict; "D:" (dismay) then reads as happy. Keep the first.
     first: dict[str, float] = {}
-    for line in analyzer.lexicon_full_filepath.splitlines():
+    for line in lexicon_text.splitlines():
         token, _, rest = line.partition("\t")
         if token and not token.isalpha() and token not in first:
             first[token] = float(rest.split("\t", 1)[0])
-    analyzer.lexicon.update(first)
+    return first
+
+
+@cache
+def _vader() -> Any:
+    from vaderSentiment import vaderSentiment as vs
+
+    class Vader(vs.SentimentIntensityAnalyzer):  # type: ignore[misc]
+        """vaderSentiment 3.3.2 with three corrections of its rules (each a bug against VADER's
+        own description, measured in docs/evaluation.md)."""
+
+        def polarity_scores(self, text: str) -> dict[str, float]:
+            if not text.isascii():
+                # VADER's emoji step walks the text one character at a time: only when needed.
+                text = self._describe_emojis(text)
+            sentitext = vs.SentiText(text)
+            # 1. "ok!", "no." and "hi," kept their punctuation (VADER only strips it from
+            # tokens longer than two characters, to spare emoticons), so were not found.
+            sentitext.words_and_emoticons = [_strip_word(token) for token in text.split()]
+            sentitext.is_cap_diff = vs.allcap_differential(sentitext.words_and_emoticons)
+            words = sentitext.words_and_emoticons
+            sentiments: list[float] = []
+            for i, item in enumerate(words):
+                lower = item.lower()
+                if lower in vs.BOOSTER_DICT or (
+                    lower == "kind" and i < len(words) - 1 and words[i + 1].lower() == "of"
+                ):
+                    sentiments.append(0)
+                    continue
+                sentiments = self.sentiment_valence(0, sentitext, item, i, sentiments)
+            sentiments = self._but_check(words, sentiments)
+            return dict(self.score_valence(sentiments, text))
+
+        def _describe_emojis(self, text: str) -> str:
+            # As in VADER's polarity_scores: each emoji becomes its description ("smiling
+            # face"), which the lexicon then rates.
+            out: list[str] = []
+            prev_space = True
+            for ch in text:
+                description = self.emojis.get(ch)
+                if description is None:
+                    out.append(ch)
+                    prev_space = ch == " "
+                    continue
+                if not prev_space:
+                    out.append(" ")
+                out.append(description)
+                prev_space = False
+            return "".join(out).strip()
+
+        def sentiment_valence(
+            self, valence: float, sentitext: Any, item: str, i: int, sentiments: list[float]
+        ) -> list[float]:
+            words = sentitext.words_and_emoticons
+            is_cap_diff = sentitext.is_cap_diff
+            lower = item.lower()
+            if lower not in self.lexicon:
+                sentiments.append(valence)
+                return sentiments
+            valence = self.lexicon[lower]
+            # 2. "no" negates the sentiment word after it, but a repeated "no" is emphasis, not
+            # a double negation: 3.3.2 scored "NO NO NO NO" as positive.
+            after = words[i + 1].lower() if i < len(words) - 1 else ""
+            if lower == "no":
+                if after in self.lexicon and after != "no":
+                    valence = 0.0
+            elif (
+                (i > 0 and words[i - 1].lower() == "no")
+                or (i > 1 and words[i - 2].lower() == "no")
+                or (i > 2 and words[i - 3].lower() == "no" and words[i - 1].lower() in OR_NOR)
+            ):  # fmt: skip
+                valence = self.lexicon[lower] * vs.N_SCALAR
+            if item.isupper() and is_cap_diff:
+                valence = valence + vs.C_INCR if valence > 0 else valence - vs.C_INCR
+            for start_i in range(3):
+                if i <= start_i:
+                    break
+                before = words[i - (start_i + 1)]
+                # 3. A negation or booster stops at the previous sentiment word: in
+                # "don't care don't care" the first "don't" negated the second "care" too,
+                # so it came out positive.
+                if before.lower() in self.lexicon:
+                    break
+                s = vs.scalar_inc_dec(before, valence, is_cap_diff)
+                if start_i == 1 and s != 0:
+                    s *= 0.95
+                if start_i == 2 and s != 0:
+                    s *= 0.9
+                valence = self._negation_check(valence + s, words, start_i, i)
+                if start_i == 2:
+                    valence = self._special_idioms_check(valence, words, i)
+            sentiments.append(self._least_check(valence, words, i))
+            return sentiments
+
+    analyzer = Vader()
+    analyzer.lexicon.update(_first_emoticon_ratings(analyzer.lexicon_full_filepath))
     return analyzer
+
+
+def _strip_word(token: str) -> str:
+    stripped = token.strip(string.punctuation)
+    if len(stripped) > 2 or (len(stripped) == 2 and stripped.isalpha()):
+        return stripped
+    return token  # an emoticon, e.g. ":)" or ":D", or a one-letter word
+
+
+def prepare(text: str) -> str:
+    """The text VADER reads: entities unescaped ("&lt;3" is a heart), code, mentions and links
+    removed, and elongated words ("yayyyy", "LAAAME") spelled as the lexicon knows them."""
+    text = _NOISE.sub(" ", html.unescape(text))
+    if _RUN.search(text):
+        lexicon = _vader().lexicon
+        text = _ELONGATED.sub(lambda m: _known_spelling(m.group(0), lexicon), text)
+    return text
+
+
+def _known_spelling(word: str, lexicon: dict[str, float]) -> str:
+    if word.lower() in lexicon:
+        return word
+    for replacement in (r"\1\1", r"\1"):  # "coool" -> "cool", "yayyy" -> "yay"
+        shorter = _RUN.sub(replacement, word)
+        if shorter.lower() in lexicon:
+            return shorter
+    return word
+
+
+def vader_scores(texts: Sequence[str]) -> npt.NDArray[np.float64]:
+    """(n, 4): VADER's neg, neu, pos and compound for each (already prepared) text."""
+    vader = _vader()
+    out = np.empty((len(texts), len(VADER_FEATURES)))
+    for row, text in enumerate(texts):
+        scores = vader.polarity_scores(text)
+        out[row] = [scores[name] for name in VADER_FEATURES]
+    return out
 
 
 def label_for(compound: float) -> str:
@@ -58,28 +215,118 @@ def label_for(compound: float) -> str:
     return "neutral"
 
 
+def has_english_evidence(text: str) -> bool:
+    """Whether the text holds a word or emoticon VADER knows that is not also an everyday word
+    of another language."""
+    lexicon = _vader().lexicon
+    for token in _WORD.findall(text):
+        lower = _strip_word(token).lower()
+        if lower in lexicon and lower not in _NOT_EVIDENCE:
+            return True
+    return False
+
+
 def is_supported(item: TextItem) -> bool:
-    if item.language is not None:
-        return item.language == "en"
-    letters = [ch for ch in item.text if ch.isalpha()]
-    # Latin letters are below U+0250; a text of unknown language mostly in another script is
-    # not English.
-    latin = sum(1 for ch in letters if ord(ch) < 0x250)
-    return not letters or latin >= 0.8 * len(letters)
+    if item.language == "en":
+        return True
+    if item.language is None:
+        letters = [ch for ch in item.text if ch.isalpha()]
+        # Latin letters are below U+0250; a text of unknown language mostly in another script
+        # is not English.
+        latin = sum(1 for ch in letters if ord(ch) < 0x250)
+        return not letters or latin >= 0.8 * len(letters)
+    # Another language. Without a confidence (e.g. a person set the language) it is taken as
+    # given; an unsure guess is overruled by English sentiment words.
+    confidence = item.language_confidence
+    if confidence is None or confidence >= CONFIDENT_LANGUAGE:
+        return False
+    return has_english_evidence(_NOISE.sub(" ", html.unescape(item.text)))
+
+
+@dataclass(frozen=True)
+class SentimentModel:
+    """Multinomial logistic regression over hashed byte n-grams (as in classifier.py) plus
+    VADER's four scores. Trained by `townsquare.listening.training --only sentiment`."""
+
+    ngram_weights: npt.NDArray[np.float32]  # (2**bits, 3)
+    dense_weights: npt.NDArray[np.float64]  # (4, 3), rows in VADER_FEATURES order
+    intercepts: npt.NDArray[np.float64]  # (3,)
+    bits: int = DEFAULT_BITS
+    norm_power: float = 0.5
+    labels: tuple[str, ...] = LABELS
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def decision(
+        self, texts: Sequence[str], vader: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.float64]:
+        n, k = len(texts), len(self.labels)
+        out = vader @ self.dense_weights + self.intercepts
+        if n == 0:
+            return out.reshape(0, k)
+        rows, cols = hashed_ngrams(texts, self.bits)
+        scale = 1.0 / np.maximum(np.bincount(rows, minlength=n), 1) ** self.norm_power
+        picked = self.ngram_weights[cols]
+        for j in range(k):
+            out[:, j] += np.bincount(rows, weights=picked[:, j], minlength=n) * scale
+        return out
+
+    def predict(self, texts: Sequence[str], vader: npt.NDArray[np.float64]) -> list[str]:
+        best = self.decision(texts, vader).argmax(axis=1)
+        return [self.labels[int(i)] for i in best]
+
+    def save(self, path: Path) -> None:
+        """Like LinearTextModel.save: only the touched n-gram weights, as float16."""
+        nonzero = np.flatnonzero(np.any(self.ngram_weights != 0, axis=1))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            np.savez_compressed(
+                fh,
+                index_deltas=np.diff(nonzero, prepend=0).astype(np.uint32),
+                values=self.ngram_weights[nonzero].astype(np.float16),
+                dense_weights=self.dense_weights.astype(np.float64),
+                intercepts=self.intercepts.astype(np.float64),
+                bits=np.array(self.bits),
+                norm_power=np.array(self.norm_power),
+            )
+        meta = {**self.meta, "labels": list(self.labels), "dense_features": list(VADER_FEATURES)}
+        path.with_suffix(".json").write_text(
+            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, path: Path) -> SentimentModel:
+        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        if tuple(meta["dense_features"]) != VADER_FEATURES:
+            raise ValueError(f"{path}: trained on features {meta['dense_features']}")
+        with np.load(path, allow_pickle=False) as arrays:
+            bits = int(arrays["bits"])
+            index = np.cumsum(arrays["index_deltas"].astype(np.int64))
+            values = arrays["values"].astype(np.float32)
+            weights = np.zeros((1 << bits, values.shape[1]), dtype=np.float32)
+            weights[index] = values
+            return cls(
+                ngram_weights=weights,
+                dense_weights=arrays["dense_weights"].astype(np.float64),
+                intercepts=arrays["intercepts"].astype(np.float64),
+                bits=bits,
+                norm_power=float(arrays["norm_power"]),
+                labels=tuple(meta["labels"]),
+                meta=meta,
+            )
 
 
 class SentimentAnalyzer(Analyzer):
     name: ClassVar[str] = "sentiment"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
-        vader = _vader()
-        results: list[dict[str, Any]] = []
-        for item in items:
-            if not is_supported(item):
-                results.append({"compound": None, "label": UNSUPPORTED})
-                continue
-            text = _NOISE.sub(" ", html.unescape(item.text))
-            compound = float(vader.polarity_scores(text)["compound"])
-            results.append({"compound": compound, "label": label_for(compound)})
+        judged = [n for n, item in enumerate(items) if is_supported(item)]
+        texts = [prepare(items[n].text) for n in judged]
+        scores = vader_scores(texts)
+        # The label comes from the compound's thresholds: the trained SentimentModel did not
+        # beat them on TweetEval val (docs/evaluation.md), so it is not shipped.
+        labels = [label_for(float(c)) for c in scores[:, 3]]
+        results: list[dict[str, Any]] = [{"compound": None, "label": UNSUPPORTED} for _ in items]
+        for n, compound, label in zip(judged, scores[:, 3], labels, strict=True):
+            results[n] = {"compound": float(compound), "label": label}
         return results

@@ -49,3 +49,38 @@ def test_it_correlates_with_human_ratings(shared_data: Path) -> None:
     gold = read_vader(shared_data / "vader_groundtruth" / "tweets_GroundTruth.txt").limited(800)
     results = SentimentAnalyzer().analyze([TextItem(t, "en") for t in gold.texts])
     assert pearson_r([r["compound"] for r in results], gold.labels) > 0.85
+
+
+def test_it_reads_repeated_no_as_emphasis_not_double_negation() -> None:
+    result = analyze("NO NO NO NO. The release is delayed again")
+    assert isinstance(result["compound"], float) and result["compound"] < 0
+
+
+def test_it_stops_a_negation_at_the_previous_sentiment_word() -> None:
+    result = analyze("don't care don't care don't care")
+    assert isinstance(result["compound"], float) and result["compound"] < 0
+
+
+def test_it_finds_short_words_and_elongated_words() -> None:
+    assert analyze("ok,")["compound"] == analyze("ok")["compound"] != 0
+    assert analyze("YAYYYYY we shipped")["label"] == "positive"
+
+
+def test_it_overrules_an_unsure_language_guess_only_with_english_evidence() -> None:
+    def judged(text: str, lang: str, confidence: float | None) -> dict[str, object]:
+        return SentimentAnalyzer().analyze([TextItem(text, lang, confidence)])[0]
+
+    # short English guessed as Turkish, unsure: English sentiment words win
+    assert judged("Yay! so happy", "tr", 0.75)["label"] == "positive"
+    # the same guess, confident: unsupported
+    assert judged("Yay! so happy", "tr", 0.95)["label"] == UNSUPPORTED
+    # unsure, but nothing English in it: never a fake neutral
+    assert judged("me encanta esto", "es", 0.6)["label"] == UNSUPPORTED
+    # a language a person set (no confidence) is taken as given
+    assert judged("Yay! so happy", "es", None)["label"] == UNSUPPORTED
+
+
+def test_it_reaches_the_published_correlation_on_the_vader_tweets(shared_data: Path) -> None:
+    gold = read_vader(shared_data / "vader_groundtruth" / "tweets_GroundTruth.txt")
+    results = SentimentAnalyzer().analyze([TextItem(t, "en") for t in gold.texts])
+    assert pearson_r([r["compound"] for r in results], gold.labels) >= 0.88

@@ -80,3 +80,26 @@ def test_it_refuses_a_corrections_file_without_text_and_label(tmp_path: Path) ->
     bad.write_text("message,verdict\nhello,ham\n", encoding="utf-8")
     with pytest.raises(ValueError, match="text,label"):
         read_corrections(bad, ("ham", "spam"))
+
+
+def test_it_trains_a_sentiment_label_model_that_round_trips(
+    shared_data: Path, tmp_path: Path
+) -> None:
+    from townsquare.listening.analyzers.sentiment import SentimentModel
+    from townsquare.listening.training import (
+        _sentiment_inputs,
+        fit_sentiment,
+        load_vader_tweets,
+    )
+
+    tweets = load_vader_tweets(shared_data)
+    train, test = subset(tweets, np.arange(0, 4200, 2)), subset(tweets, np.arange(1, 1200, 2))
+    model = fit_sentiment(train, bits=16)
+    model.save(tmp_path / "sentiment.npz")
+    loaded = SentimentModel.load(tmp_path / "sentiment.npz")
+    prepared, vader = _sentiment_inputs(test.texts)
+    predicted = loaded.predict(prepared, vader)
+    assert predicted == model.predict(prepared, vader)
+    truth = [test.labels[i] for i in test.y]
+    # three classes: chance is ~0.33-0.45 here
+    assert np.mean([p == t for p, t in zip(predicted, truth, strict=True)]) > 0.6

@@ -8,7 +8,15 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 
-from townsquare.lib.config import ConfigError, env_bool, env_int, env_list, env_path, env_str
+from townsquare.lib.config import (
+    ConfigError,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_path,
+    env_str,
+)
 
 # Lets classes such as ModelAdmin[Member] be subscripted at run time, as the type stubs allow.
 django_stubs_ext.monkeypatch()
@@ -166,6 +174,25 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
 # language analyzer's default 20.
 TOWNSQUARE_LANGUAGES = [lang.lower() for lang in env_list("TOWNSQUARE_LANGUAGES", [])]
 ENRICH_BATCH_SIZE = env_int("TOWNSQUARE_ENRICH_BATCH_SIZE", 1000, minimum=1)
+
+# Spike alerts (docs/metrics.md): a day above mean + k·σ of the trailing 7 days.
+TOWNSQUARE_SPIKE_K = env_float("TOWNSQUARE_SPIKE_K", 2.0, minimum=0.0)
+TOWNSQUARE_SPIKE_MIN_MESSAGES = env_int("TOWNSQUARE_SPIKE_MIN_MESSAGES", 10, minimum=1)
+
+# Email: printed on the console until an SMTP server is configured.
+EMAIL_HOST = env_str("TOWNSQUARE_EMAIL_HOST")
+EMAIL_PORT = env_int("TOWNSQUARE_EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("TOWNSQUARE_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("TOWNSQUARE_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("TOWNSQUARE_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("TOWNSQUARE_EMAIL_FROM", "townsquare@localhost")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+# Alerts are mailed to staff once email really leaves the machine, unless turned off.
+TOWNSQUARE_ALERT_EMAILS = env_bool("TOWNSQUARE_ALERT_EMAILS", bool(EMAIL_HOST))
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from townsquare.lib.testing import import_export, make_staff
+from townsquare.listening.pipeline import enrich_pending
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -54,6 +55,7 @@ def test_it_walks_the_main_pages(
     # The database is filled before Playwright starts its event loop: Django refuses ORM
     # calls from a thread that runs one.
     run = import_export("slack", export)
+    enrich_pending()
     make_staff("alice")
     user = _most_talkative_user(export)
     source_name = run.source.name if run.source else ""
@@ -111,6 +113,22 @@ def test_it_walks_the_main_pages(
             expect(page.locator(".thread-message").first).to_be_visible()
             _shot(page, "conversation")
 
+            # A person corrects a label: the form opens in place, and the saved label says
+            # who corrected it.
+            message = page.locator(".thread-message").first
+            message.get_by_text("Correct labels").click()
+            sentiment = message.get_by_label("Sentiment")
+            expect(sentiment).to_be_visible()
+            wanted = "negative" if sentiment.input_value() != "negative" else "positive"
+            sentiment.select_option(wanted)
+            message.get_by_label("Note (optional)").fill("checked by hand")
+            message.get_by_role("button", name="Save labels").click()
+            corrected = message.locator(f".label-{wanted} .label-corrected")
+            expect(corrected).to_have_text("corrected by alice")
+            expect(message.get_by_role("status")).to_have_text("Saved 1 correction.")
+            message.scroll_into_view_if_needed()
+            _shot(page, "correct-label")
+
             # Choosing a source refreshes the filters in place: its channels become choosable.
             nav = page.get_by_role("navigation", name="Main")
             nav.get_by_role("link", name="Conversations").click()
@@ -118,7 +136,8 @@ def test_it_walks_the_main_pages(
             page.get_by_label("Source").select_option(label=f"{source_name} (Slack)")
             expect(page.get_by_label("Channel")).to_be_enabled()
             page.get_by_label("Channel").select_option(label="#general")
-            expect(page).to_have_url(re.compile(r"/conversations/\?source=\d+&channel=\d+$"))
+            # (the label filter, left at "Any", is in the address too)
+            expect(page).to_have_url(re.compile(r"/conversations/\?source=\d+&channel=\d+&label=$"))
             expect(page.locator("#conversation-results tbody tr").first).to_contain_text("#general")
             _shot(page, "conversations")
 

@@ -1,8 +1,5 @@
 """Hand-written names, topics and message templates for the demo community of Plotline."""
 
-# Real text in Japanese, Russian, Turkish...: their letters are meant, not look-alikes.
-# ruff: noqa: RUF001
-
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -23,6 +23,15 @@ from townsquare.community.models import (
     Source,
 )
 from townsquare.connectors.models import ImportRun
+from townsquare.front.labels import build_labels
+from townsquare.listening.models import (
+    Enrichment,
+    LabelCorrection,
+    SentimentLabel,
+    TermMatch,
+    Thanks,
+    TrackedTerm,
+)
 
 # What the member list can be sorted by: (label, ordering). Dates put members never seen last.
 MEMBER_SORTS: dict[str, tuple[str, list[OrderBy | str]]] = {
@@ -83,15 +92,31 @@ def _message_count() -> Coalesce:
     return Coalesce(Subquery(counts), 0)
 
 
+# The conversation list's label filter: name -> (what the option says, the Enrichment rows).
+LABEL_FILTERS: dict[str, tuple[str, Q]] = {
+    "negative": ("Negative messages", Q(sentiment_label=SentimentLabel.NEGATIVE)),
+    "question": ("Questions", Q(is_question=True)),
+    "toxic": ("Toxic messages", Q(is_toxic=True)),
+    "spam": ("Spam", Q(is_spam=True)),
+    "gratitude": ("Thanks", Q(is_gratitude=True)),
+}
+
+
 def conversations(
-    *, source: Source | None = None, channel: Channel | None = None
+    *, source: Source | None = None, channel: Channel | None = None, label: str = ""
 ) -> QuerySet[Conversation]:
-    """Conversations, newest first, with their source, channel and `message_count`."""
+    """Conversations, newest first, with their source, channel and `message_count`; with a
+    label, only those with at least one message so labelled (in the same query)."""
     qs = Conversation.objects.select_related("source", "channel")
     if source is not None:
         qs = qs.filter(source=source)
     if channel is not None:
         qs = qs.filter(channel=channel)
+    if label in LABEL_FILTERS:
+        labelled = Enrichment.objects.filter(
+            LABEL_FILTERS[label][1], interaction__conversation=OuterRef("pk")
+        )
+        qs = qs.filter(Exists(labelled))
     return qs.annotate(message_count=_message_count()).order_by("-started_at", "-id")
 
 
@@ -180,9 +205,84 @@ def member_channels(member: Member, limit: int = 20) -> list[ChannelActivity]:
 def member_timeline(member: Member) -> QuerySet[Interaction]:
     return (
         Interaction.objects.filter(member=member)
-        .select_related("source", "channel", "conversation")
+        .select_related("source", "channel", "conversation", "enrichment")
         .order_by("-created_at", "-id")
     )
+
+
+def labelled_interactions() -> QuerySet[Interaction]:
+    """Interactions with what showing one message and its labels needs."""
+    return Interaction.objects.select_related(
+        "source", "channel", "conversation", "member", "enrichment"
+    )
+
+
+def enrichment_of(item: Interaction) -> Enrichment | None:
+    """The interaction's Enrichment as `select_related` left it (None when never enriched);
+    never a query."""
+    if not Interaction.enrichment.is_cached(item):
+        raise ValueError("load interactions with select_related('enrichment') to show labels")
+    try:
+        return item.enrichment
+    except Enrichment.DoesNotExist:
+        return None
+
+
+def attach_labels(items: Iterable[Interaction]) -> None:
+    """Give every interaction its `labels` (front.labels.MessageLabels). The interactions come
+    with select_related("enrichment"); then thanks, tracked-term matches and corrections take
+    one query each for the whole page, the first and last only when a message needs them."""
+    rows = list(items)
+    if not rows:
+        return
+    ids = [item.pk for item in rows]
+    enrichments = {item.pk: enrichment_of(item) for item in rows}
+    grateful = [pk for pk, e in enrichments.items() if e is not None and e.is_gratitude]
+    corrected = [pk for pk, e in enrichments.items() if e is not None and e.corrected]
+
+    thanks: dict[int, list[Thanks]] = defaultdict(list)
+    if grateful:
+        for t in (
+            Thanks.objects.filter(interaction_id__in=grateful)
+            .select_related("to_member")
+            .order_by("interaction_id", "to_member__display_name", "id")
+        ):
+            thanks[t.interaction_id].append(t)
+    matches: dict[int, list[TermMatch]] = defaultdict(list)
+    for m in (
+        TermMatch.objects.filter(interaction_id__in=ids)
+        .select_related("term")
+        .order_by("interaction_id", "term__term")
+    ):
+        matches[m.interaction_id].append(m)
+    latest: dict[int, dict[str, LabelCorrection]] = defaultdict(dict)
+    if corrected:
+        for c in (
+            LabelCorrection.objects.filter(interaction_id__in=corrected)
+            .select_related("corrected_by")
+            .order_by("created_at", "id")
+        ):
+            latest[c.interaction_id][c.field] = c  # the latest one wins
+    for item in rows:
+        item.labels = build_labels(  # type: ignore[attr-defined]
+            enrichments[item.pk], thanks[item.pk], matches[item.pk], latest[item.pk]
+        )
+
+
+def tracked_terms() -> QuerySet[TrackedTerm]:
+    """Every tracked term with its `match_count` and who created it, active ones first."""
+    return (
+        TrackedTerm.objects.select_related("created_by")
+        .annotate(match_count=Count("matches"))
+        .order_by("-is_active", "term", "kind", "id")
+    )
+
+
+def term_matches(term: TrackedTerm) -> QuerySet[Interaction]:
+    """The interactions mentioning a tracked term, newest first, ready for `attach_labels`."""
+    # Through the match table's (term, interaction) index: a term's matches are few.
+    mentioned = TermMatch.objects.filter(term=term).values("interaction_id")
+    return labelled_interactions().filter(pk__in=mentioned).order_by("-created_at", "-id")
 
 
 # Slack's mention of a member without their name, as its exports write it: <@U061A5N1G>.
@@ -262,12 +362,13 @@ def conversation_thread(
     rows = list(
         Interaction.objects.filter(conversation=conversation)
         .exclude(kind=InteractionKind.REACTION)
-        .select_related("member", "identity")
+        .select_related("member", "identity", "enrichment")
         .order_by("created_at", "id")[: limit + 1]
     )
     truncated = len(rows) > limit
     rows = rows[:limit]
     name_mentions(rows)
+    attach_labels(rows)
     total = (
         Interaction.objects.filter(conversation=conversation)
         .exclude(kind=InteractionKind.REACTION)

@@ -12,6 +12,14 @@ urlpatterns = [
     path("members/<int:member_id>/", views.member, name="member"),
     path("conversations/", views.conversations, name="conversations"),
     path("conversations/<int:conversation_id>/", views.conversation, name="conversation"),
+    path(
+        "interactions/<int:interaction_id>/labels/",
+        views.correct_labels,
+        name="correct_labels",
+    ),
+    path("terms/", views.terms, name="terms"),
+    path("terms/<int:term_id>/", views.term, name="term"),
+    path("terms/<int:term_id>/active/", views.term_active, name="term_active"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:run_id>/", views.import_run, name="import_run"),
 ]

@@ -7,16 +7,28 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
-from townsquare.community.models import Conversation
+from townsquare.community.models import Conversation, Interaction
 from townsquare.connectors.models import ImportRun
 from townsquare.front import queries
-from townsquare.front.forms import ConversationFilterForm, MemberFilterForm
+from townsquare.front.access import can_correct_labels, can_manage_terms
+from townsquare.front.forms import (
+    ConversationFilterForm,
+    LabelCorrectionForm,
+    MemberFilterForm,
+    TrackedTermForm,
+)
+from townsquare.listening.models import TrackedTerm
+from townsquare.listening.services import do_correct_label, do_track_term
 
 PAGE_SIZE = 50
 
@@ -89,6 +101,7 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
     person = get_object_or_404(queries.member_with_identities(), pk=member_id)
     page = paginate(request, queries.member_timeline(person))
     queries.name_mentions(page.object_list)
+    queries.attach_labels(page.object_list)
     queries.name_mentions(
         [item.conversation for item in page.object_list if item.conversation], "title"
     )
@@ -96,6 +109,7 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
         "section": "members",
         "member": person,
         "identities": list(person.identities.all()),
+        "can_correct": can_correct_labels(request.user),
         "kind_counts": queries.member_kind_counts(person),
         "channels": queries.member_channels(person),
         "page": page,
@@ -134,6 +148,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "section": "conversations",
         "conversation": item,
         "thread": queries.conversation_thread(item),
+        "can_correct": can_correct_labels(request.user),
     }
     return render(request, "front/conversation.html", context)
 
@@ -168,3 +183,149 @@ def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
         partial="front/_rejected_results.html",
         target="rejected-results",
     )
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    """The `next` the request carries when it points into this site, else the fallback."""
+    wanted = request.POST.get("next") or request.GET.get("next") or ""
+    if wanted and url_has_allowed_host_and_scheme(
+        wanted, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return wanted
+    return fallback
+
+
+def _message_url(item: Interaction) -> str:
+    if item.conversation is not None:
+        return f"{item.conversation.get_absolute_url()}#i{item.pk}"
+    if item.member_id and item.member is not None:
+        return item.member.get_absolute_url()
+    return "/"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def correct_labels(request: HttpRequest, interaction_id: int) -> HttpResponse:
+    """A person's labels for one message. GET: the form (only the form for htmx, which loads it
+    when the disclosure opens). POST: one correction per changed field; htmx gets the message's
+    labels back, a plain form post goes back to the page it came from."""
+    if not can_correct_labels(request.user):
+        raise PermissionDenied("Only staff can correct labels.")
+    rows = queries.labelled_interactions().filter(pk=interaction_id)
+    item = get_object_or_404(rows)
+    enrichment = queries.enrichment_of(item)
+    next_url = safe_next(request, _message_url(item))
+    prefix = f"c{item.pk}"
+    status = 200
+    if request.method == "POST":
+        form = LabelCorrectionForm(request.POST, enrichment=enrichment, prefix=prefix)
+        if form.is_valid():
+            changes = form.changes()
+            try:
+                for field, value in changes.items():
+                    do_correct_label(
+                        interaction=item,
+                        field=field,
+                        value=value,
+                        user=request.user,  # type: ignore[arg-type]
+                        note=form.cleaned_data["note"],
+                    )
+            except ValueError as e:
+                form.add_error(None, str(e))
+            else:
+                saved = (
+                    f"Saved {len(changes)} correction{'s' if len(changes) != 1 else ''}."
+                    if changes
+                    else "Nothing changed."
+                )
+                if not is_htmx(request):
+                    messages.success(request, saved)
+                    anchor = "" if "#" in next_url else f"#i{item.pk}"
+                    return HttpResponseRedirect(next_url + anchor)
+                item = get_object_or_404(queries.labelled_interactions().filter(pk=item.pk))
+                queries.attach_labels([item])
+                context = {"item": item, "can_correct": True, "next": next_url, "saved": saved}
+                return render(request, "front/_labels.html", context)
+        status = 400
+    else:
+        form = LabelCorrectionForm(enrichment=enrichment, prefix=prefix)
+    queries.attach_labels([item])
+    context = {"item": item, "form": form, "can_correct": True, "next": next_url}
+    if is_htmx(request):
+        # htmx swaps only successful responses: a form with errors is a 200 for it.
+        template = "front/_labels.html" if request.method == "POST" else "front/_correct_form.html"
+        return render(request, template, context)
+    context["section"] = "conversations" if item.conversation_id else "members"
+    return render(request, "front/correct_labels.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def terms(request: HttpRequest) -> HttpResponse:
+    """The tracked terms, and the form to add one."""
+    may_manage = can_manage_terms(request.user)
+    form = TrackedTermForm()
+    status = 200
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied("Only staff can add tracked terms.")
+        form = TrackedTermForm(request.POST)
+        if form.is_valid():
+            term = do_track_term(
+                term=form.cleaned_data["term"],
+                kind=form.cleaned_data["kind"],
+                user=request.user,  # type: ignore[arg-type]
+            )
+            messages.success(
+                request,
+                f"Now tracking “{term.term}”. Existing messages are being searched; "
+                "new ones are tagged as they are enriched.",
+            )
+            return redirect("terms")
+        status = 400
+    context = {
+        "section": "terms",
+        "terms": queries.tracked_terms(),
+        "form": form,
+        "can_manage": may_manage,
+    }
+    return render(request, "front/terms.html", context, status=status)
+
+
+@login_required
+def term(request: HttpRequest, term_id: int) -> HttpResponse:
+    """The messages that mention one tracked term, newest first."""
+    tracked = get_object_or_404(TrackedTerm.objects.select_related("created_by"), pk=term_id)
+    page = paginate(request, queries.term_matches(tracked))
+    queries.name_mentions(page.object_list)
+    queries.attach_labels(page.object_list)
+    context = {
+        "section": "terms",
+        "term": tracked,
+        "page": page,
+        "can_correct": can_correct_labels(request.user),
+        "can_manage": can_manage_terms(request.user),
+    }
+    return render_listing(
+        request, "front/term.html", context, partial="front/_term_matches.html", target="matches"
+    )
+
+
+@login_required
+@require_POST
+def term_active(request: HttpRequest, term_id: int) -> HttpResponse:
+    """Pause or resume a tracked term. Resuming searches the messages it missed meanwhile."""
+    if not can_manage_terms(request.user):
+        raise PermissionDenied("Only staff can pause or resume tracked terms.")
+    tracked = get_object_or_404(TrackedTerm, pk=term_id)
+    if request.POST.get("active") == "1":
+        do_track_term(term=tracked.term, kind=tracked.kind, user=request.user)  # type: ignore[arg-type]
+        messages.success(request, f"“{tracked.term}” is tracked again.")
+    else:
+        TrackedTerm.objects.filter(pk=tracked.pk).update(is_active=False)
+        messages.success(request, f"“{tracked.term}” is paused; the matches found stay listed.")
+    return redirect(safe_next(request, reverse("terms")))

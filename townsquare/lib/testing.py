@@ -18,10 +18,11 @@ def import_export(
     return do_import(format=format, path=path, source_name=source, options=options)
 
 
-def make_staff(username: str, *, superuser: bool = False) -> User:
-    """Alice is an admin, Bob a manager on her team, Charlie an outsider with no staff role."""
+def make_staff(username: str, *, superuser: bool = False, staff: bool = True) -> User:
+    """Alice is an admin, Bob a manager on her team (both staff), Charlie an outsider with no
+    staff role: `make_staff("charlie", staff=False)`."""
     user = User.objects.create_user(username, f"{username}@example.org", "password")
-    user.is_staff = superuser
+    user.is_staff = staff or superuser
     user.is_superuser = superuser
     user.save()
     return user

@@ -177,3 +177,45 @@ class TermMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term_id} in {self.interaction_id}"
+
+
+class AlertMetric(models.TextChoices):
+    VOLUME = "volume", "Volume"
+    NEGATIVE_SHARE = "negative_share", "Negative share"
+    TOXIC_SHARE = "toxic_share", "Toxic share"
+
+
+class Alert(models.Model):
+    """A spike: one day's value of a channel's metric above its trailing norm (docs/metrics.md)."""
+
+    # Alerts of a deleted channel go with it; no channel means the whole community.
+    channel = models.ForeignKey(
+        "community.Channel", models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    metric = models.CharField(max_length=32, choices=AlertMetric.choices)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    value = models.FloatField()
+    # The trailing norm the value was compared with, and the k used: the alert explains itself.
+    mean = models.FloatField()
+    std = models.FloatField()
+    k = models.FloatField()
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A re-run of the check never alerts twice for the same window.
+            models.UniqueConstraint(
+                fields=["channel", "metric", "window_start"], name="alert_once_per_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start", "id"], name="alert_newest")]
+        ordering = ["-window_start", "-id"]
+
+    def __str__(self) -> str:
+        return self.message

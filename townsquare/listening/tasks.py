@@ -23,7 +23,15 @@ def enrich_pending_task(rebuild: bool = False, limit: int | None = None) -> dict
     from townsquare.listening.pipeline import enrich_pending
 
     # Every core: a big import's enrichment is CPU-bound (small ones stay in this process).
-    return enrich_pending(rebuild=rebuild, limit=limit, workers=os.cpu_count() or 1).as_dict()
+    stats = enrich_pending(rebuild=rebuild, limit=limit, workers=os.cpu_count() or 1).as_dict()
+    # Spikes are judged on fresh labels; failing to queue the check never fails enrichment.
+    try:
+        from townsquare.listening.pulse_tasks import check_alerts_task
+
+        check_alerts_task.enqueue()
+    except Exception:  # any backend error
+        logger.exception("could not queue the alert check after enrichment")
+    return stats
 
 
 @task()

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 
 from townsquare.connectors.models import ImportRun
+from townsquare.connectors.slack.tests.export import write_slack_export
 from townsquare.front.tests.exports import SlackExport
 from townsquare.lib.testing import import_export, make_staff
+from townsquare.listening.pipeline import enrich_pending
 
 
 @pytest.fixture
@@ -22,6 +24,55 @@ def alice(db: None) -> User:
 def alice_client(client: Client, alice: User) -> Client:
     client.force_login(alice)
     return client
+
+
+@pytest.fixture
+def charlie(db: None) -> User:
+    """Signed in, but not staff: may read, may not correct labels or manage terms."""
+    return make_staff("charlie", staff=False)
+
+
+DUMMY_TASKS = "django_tasks.backends.dummy.DummyBackend"
+
+# A small community whose messages each carry one label a manager must see.
+LABELLED_USERS = [
+    {"id": "U1", "name": "ada", "profile": {"real_name": "Ada Lovelace"}},
+    {"id": "U2", "name": "bob", "profile": {"real_name": "Bob Builder"}},
+    {"id": "U3", "name": "chloe", "profile": {"real_name": "Chloé Martin"}},
+    {"id": "U4", "name": "promo", "profile": {"real_name": "Prize Desk"}},
+]
+QUESTION = "Where can I find the slides from the last meetup?"
+ANSWER = "Here they are, pinned at the top of the channel after the Houston meetup"
+THANKS = "Thanks <@U2>, that helped a lot!"
+NEGATIVE = "This update is terrible, everything is broken and I hate it."
+FRENCH = "Ce tableau de bord est vraiment très utile pour notre équipe"
+SPAM = "WIN A FREE IPHONE!!! Click here now http://prize.example to claim your prize $$$"
+
+
+@pytest.fixture
+def labelled(db: None, tmp_path: Path) -> ImportRun:
+    """The community imported through the real importer, then enriched by the pipeline."""
+    root = "1700000000.000100"
+    general = [
+        {"type": "message", "user": "U1", "text": QUESTION, "ts": root},
+        {"type": "message", "user": "U2", "text": ANSWER, "ts": "1700000060.000100",
+         "thread_ts": root},
+        {"type": "message", "user": "U1", "text": THANKS, "ts": "1700000120.000100",
+         "thread_ts": root},
+    ]  # fmt: skip
+    random = [
+        {"type": "message", "user": "U3", "text": NEGATIVE, "ts": "1700001000.000100"},
+        {"type": "message", "user": "U3", "text": FRENCH, "ts": "1700002000.000100"},
+        {"type": "message", "user": "U4", "text": SPAM, "ts": "1700003000.000100"},
+    ]
+    export = write_slack_export(
+        tmp_path / "labelled", {"general": general, "random": random}, LABELLED_USERS
+    )
+    # Enrichment runs below, in this process: the import must not queue it.
+    with override_settings(TASKS={"default": {"BACKEND": DUMMY_TASKS}}):
+        run = import_export("slack", export, source="labelled")
+    enrich_pending()
+    return run
 
 
 @pytest.fixture

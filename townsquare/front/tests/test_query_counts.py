@@ -10,11 +10,16 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
 from townsquare.community.models import Conversation, Identity, Interaction, Member, Source
 from townsquare.connectors.models import ImportRun, RejectedRecord
+from townsquare.lib.testing import make_staff
+from townsquare.listening.models import Enrichment, TermMatch, Thanks, TrackedTerm
+from townsquare.listening.pipeline import TEXT_KINDS, enrich_pending
+from townsquare.listening.services import do_correct_label
 
 pytestmark = pytest.mark.django_db
 
@@ -78,9 +83,9 @@ def test_the_member_list(
 def test_the_member_page(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # member (1), identities (1), kinds (1), channels (1), timeline count (1) and page (1),
-    # names of the members mentioned (1)
-    with django_assert_num_queries(2 + 7):
+    # member (1), identities (1), kinds (1), channels (1), timeline count (1) and page (1)
+    # with enrichments, names of the members mentioned (1), tracked-term matches (1)
+    with django_assert_num_queries(2 + 8):
         page = _get(alice_client, reverse("member", args=[merged_member.pk]))
     assert "@north-user-0" in page
     assert "@south-user-0" in page
@@ -104,6 +109,12 @@ def test_the_conversation_list(
     # ...plus checking the chosen source (1) and channel (1), and listing the channels (1)
     with django_assert_num_queries(2 + 6):
         _get(alice_client, reverse("conversations"), source=source.pk, channel=channel.pk)
+    # A label filter is a condition of the same queries.
+    enrich_pending()
+    Enrichment.objects.filter(interaction__text__startswith="Message").update(is_question=True)
+    with django_assert_num_queries(2 + 3):
+        page = _get(alice_client, reverse("conversations"), label="question")
+    assert page.count('<th scope="row"') == 50
 
 
 def test_the_conversation_page(
@@ -112,9 +123,9 @@ def test_the_conversation_page(
     django_assert_num_queries: AssertNumQueries,
 ) -> None:
     conversation = Conversation.objects.get(source__name="north", title="Message 7 from UN07")
-    # conversation (1), messages with authors (1), names of the members mentioned (1),
-    # reactions with who (1)
-    with django_assert_num_queries(2 + 4):
+    # conversation (1), messages with authors and enrichments (1), names of the members
+    # mentioned (1), tracked-term matches (1), reactions with who (1)
+    with django_assert_num_queries(2 + 5):
         page = _get(alice_client, reverse("conversation", args=[conversation.pk]))
     assert page.count('class="thread-message') == 2
     assert page.count('class="reaction-chip"') == 1
@@ -142,3 +153,74 @@ def test_the_import_run_page(
     with django_assert_num_queries(2 + 3):
         page = _get(alice_client, reverse("import_run", args=[rejected_run.pk]))
     assert page.count('class="rejected-item"') == 50
+
+
+def _label(items: list[Interaction], term: TrackedTerm, bob: User) -> None:
+    """Give these messages every kind of label that costs a query to show: a person's
+    correction, thanks to someone, a tracked term."""
+    for item in items:
+        do_correct_label(interaction=item, field="sentiment_label", value="negative", user=bob)
+        do_correct_label(interaction=item, field="is_spam", value=True, user=bob)
+        Enrichment.objects.filter(interaction=item).update(is_gratitude=True)
+        assert item.member_id is not None
+        thanked = Member.objects.exclude(pk=item.member_id).order_by("pk").first()
+        assert thanked is not None
+        Thanks.objects.get_or_create(
+            interaction=item,
+            from_member_id=item.member_id,
+            to_member=thanked,
+            created_at=item.created_at,
+        )
+        TermMatch.objects.get_or_create(term=term, interaction=item)
+
+
+def test_the_labels_cost_the_same_queries_however_many_messages_carry_them(
+    alice_client: Client,
+    two_workspaces: list[ImportRun],
+    django_assert_num_queries: AssertNumQueries,
+) -> None:
+    enrich_pending()
+    term = TrackedTerm.objects.create(term="reply")
+    bob = make_staff("bob")
+    person = Member.objects.get(display_name="North Person 7")
+    timeline = list(
+        Interaction.objects.filter(member=person, kind__in=TEXT_KINDS).order_by("created_at")
+    )
+    conversation = Conversation.objects.get(source__name="north", title="Message 7 from UN07")
+    thread = list(conversation.interactions.filter(kind__in=TEXT_KINDS).order_by("created_at"))
+    assert len(timeline) == len(thread) == 2
+
+    for labelled in (timeline[:1] + thread[:1], timeline + thread):
+        _label(labelled, term, bob)
+        # the member page's 2 + 8, thanks with whom (1), corrections with who (1)
+        with django_assert_num_queries(2 + 10):
+            page = _get(alice_client, reverse("member", args=[person.pk]))
+        assert page.count("corrected by bob") == 2 * len(set(timeline) & set(labelled))
+        # the conversation page's 2 + 5, thanks with whom (1), corrections with who (1)
+        with django_assert_num_queries(2 + 7):
+            page = _get(alice_client, reverse("conversation", args=[conversation.pk]))
+        assert page.count("corrected by bob") == 2 * len(set(thread) & set(labelled))
+        assert page.count('class="label label-term"') == len(set(thread) & set(labelled))
+
+
+def test_the_tracked_terms(
+    alice_client: Client,
+    two_workspaces: list[ImportRun],
+    django_assert_num_queries: AssertNumQueries,
+) -> None:
+    term = TrackedTerm.objects.create(term="reply")
+    TermMatch.objects.bulk_create(
+        TermMatch(term=term, interaction=item)
+        for item in Interaction.objects.filter(text__contains="Reply")
+    )
+    for n in range(30):
+        TrackedTerm.objects.create(term=f"term {n}")
+    # terms with their match counts and creators (1)
+    with django_assert_num_queries(2 + 1):
+        page = _get(alice_client, reverse("terms"))
+    assert page.count('<th scope="row"') == 31
+    # term (1), count (1), page with enrichments (1), names of the members mentioned (1),
+    # tracked-term matches (1)
+    with django_assert_num_queries(2 + 5):
+        page = _get(alice_client, reverse("term", args=[term.pk]))
+    assert page.count('class="timeline-item"') == 50

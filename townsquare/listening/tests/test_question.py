@@ -18,7 +18,7 @@ def test_it_recognises_questions_in_several_languages() -> None:
         "Alguém sabe onde fica a sala?",
         "Qualcuno sa come funziona?",
         "Weet iemand hoe dit werkt?",
-        "有人知道怎么安装吗？",  # noqa: RUF001
+        "有人知道怎么安装吗？",
         "any idea why the build fails",
         "Is it OK to edit a question after it was answered",
     ]:

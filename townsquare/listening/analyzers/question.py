@@ -75,6 +75,16 @@ _WH_WORDS = {
     "is", "are", "can", "does", "should", "could", "would", "will", "did", "has", "have",
 }  # fmt: skip
 
+# An exclamation that opens like a question ("What a stupid bug!", "¡Qué bien!", "Quelle
+# journée", "Wie schön") asks nothing unless it carries a question mark.
+_EXCLAMATIVE = re.compile(
+    r"^\W*(?:what\s+an?\b|such\s+an?\b|how\s+(?:cool|nice|great|awesome|sad|weird|strange|"
+    r"annoying|frustrating|lovely|beautiful|amazing|funny|sweet|kind)\b|qu[eé]\s+(?:bien|bueno|"
+    r"buena|bonito|bonita|pena|raro|lindo|linda|legal|chato)\b|quel(?:le)?s?\s|wie\s+(?:sch[oö]n|"
+    r"toll|cool|bl[oö]d|nervig)\b|che\s+(?:bello|bella|peccato)\b)",
+    re.IGNORECASE,
+)
+
 _SENTENCE_START = re.compile(r"(?:^|[.!?。\uff01\uff1f¿\n]\s*)([^\W\d_][\w'-]*)", re.UNICODE)
 
 
@@ -95,9 +105,12 @@ def question_score(text: str) -> float:
         if own.rstrip(" \t\n)!.\"'»:;-").endswith(("?", "\uff1f")):
             score += 0.15
     openers = [m.group(1).lower() for m in _SENTENCE_START.finditer(own)]
-    if any(word in _OPENERS for word in openers):
+    exclaiming = not marks and _EXCLAMATIVE.search(own) is not None
+    # An exclamation's opening word asks nothing; a later sentence still may.
+    asking_openers = openers[1:] if exclaiming else openers
+    if any(word in _OPENERS for word in asking_openers):
         score += 0.25
-        if openers[0] in _WH_WORDS and own[:1].isalpha():
+        if not exclaiming and openers[0] in _WH_WORDS and own[:1].isalpha():
             score += 0.25
     if _ASKING.search(own):
         score += 0.5
@@ -106,7 +119,7 @@ def question_score(text: str) -> float:
 
 class QuestionAnalyzer(Analyzer):
     name: ClassVar[str] = "question"
-    version: ClassVar[str] = "1"
+    version: ClassVar[str] = "2"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         results: list[dict[str, Any]] = []

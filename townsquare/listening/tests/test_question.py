@@ -38,6 +38,20 @@ def test_it_ignores_statements_and_interjections() -> None:
         assert not is_question(text), text
 
 
+def test_it_tells_exclamations_from_questions() -> None:
+    for text in [
+        "What a stupid bug, this broke again",
+        "What an amazing release!",
+        "How cool is that",
+        "¡Qué bien, gracias!",
+        "Quelle belle journée",
+        "Wie schön, danke euch",
+    ]:
+        assert not is_question(text), text
+    assert is_question("What a mess, how do I undo it?")
+    assert is_question("What a nice chart! How did you make it? Is there a notebook")
+
+
 def test_it_ignores_question_marks_in_code_urls_and_quotes() -> None:
     assert not is_question("See https://example.com/search?q=bikes for the list.")
     assert not is_question("Use `a ? b : c` here, it works.")

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import connection
@@ -32,6 +33,7 @@ from townsquare.listening.models import (
     Thanks,
     TrackedTerm,
 )
+from townsquare.listening.pulse import Topic, topics
 
 # What the member list can be sorted by: (label, ordering). Dates put members never seen last.
 MEMBER_SORTS: dict[str, tuple[str, list[OrderBy | str]]] = {
@@ -451,3 +453,18 @@ def run_count_table(run: ImportRun) -> list[KindOutcomes]:
         KindOutcomes(kind, *(int(counts.get(outcome, {}).get(kind, 0)) for outcome in OUTCOMES))
         for kind in kinds
     ]
+
+
+# A member's topics are read over the year up to their last message, so someone who went quiet
+# still shows what they used to write about.
+MEMBER_TOPIC_DAYS = 365
+
+
+def member_topics(member: Member, limit: int = 8) -> list[Topic]:
+    """The keywords this member writes about most (at least twice), with their lift over the
+    year before."""
+    if member.last_seen_at is None:
+        return []
+    until = member.last_seen_at.date()
+    since = until - timedelta(days=MEMBER_TOPIC_DAYS - 1)
+    return topics(since, until, member_id=member.pk, limit=limit, min_count=2)

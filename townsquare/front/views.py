@@ -112,6 +112,7 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
         "can_correct": can_correct_labels(request.user),
         "kind_counts": queries.member_kind_counts(person),
         "channels": queries.member_channels(person),
+        "topics": queries.member_topics(person),
         "page": page,
     }
     return render_listing(

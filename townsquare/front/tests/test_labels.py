@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from django.urls import reverse
 
 from townsquare.community.models import Conversation, Interaction, Member
 from townsquare.connectors.models import ImportRun
+from townsquare.connectors.slack.tests.export import write_slack_export
 from townsquare.front.tests.conftest import ANSWER, FRENCH, NEGATIVE, QUESTION, SPAM, THANKS
+from townsquare.lib.testing import import_export
 from townsquare.listening.models import Enrichment, LabelCorrection
 from townsquare.listening.pipeline import enrich_pending
 
@@ -316,3 +319,31 @@ def test_it_offers_the_label_filter(alice_client: Client, labelled: ImportRun) -
     assert '<option value="toxic" selected>Toxic messages</option>' in page
     conversations = Conversation.objects.filter(interactions__enrichment__is_toxic=True).distinct()
     assert page.count('<th scope="row"') == conversations.count()
+
+
+@pytest.mark.django_db
+def test_it_shows_what_a_member_writes_about(alice_client: Client, tmp_path: Path) -> None:
+    texts = [
+        "The legend overlaps the axis labels again",
+        "Moving the legend outside fixed the axis labels",
+        "Legend colours follow the palette now",
+        "Coffee at the meetup was great",
+    ]
+    root = write_slack_export(
+        tmp_path / "topics",
+        {
+            "general": [
+                {"type": "message", "user": "U1", "text": t, "ts": f"{1_700_000_000 + i * 60}.0001"}
+                for i, t in enumerate(texts)
+            ]
+        },
+    )
+    import_export("slack", root, source="topics")
+    enrich_pending()
+    member = Member.objects.get(identities__external_id="U1", identities__source__name="topics")
+    page = alice_client.get(reverse("member", args=[member.pk])).content.decode()
+    assert "Writes about" in page
+    chips = page.split("Writes about", 1)[1].split("</ul>", 1)[0]
+    assert "axis labels" in chips
+    # A word used once is not a topic.
+    assert "coffee" not in chips

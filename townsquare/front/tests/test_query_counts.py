@@ -83,9 +83,9 @@ def test_the_member_list(
 def test_the_member_page(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # member (1), identities (1), kinds (1), channels (1), timeline count (1) and page (1)
-    # with enrichments, names of the members mentioned (1), tracked-term matches (1)
-    with django_assert_num_queries(2 + 8):
+    # member (1), identities (1), kinds (1), channels (1), topics (1), timeline count (1) and
+    # page (1) with enrichments, names of the members mentioned (1), tracked-term matches (1)
+    with django_assert_num_queries(2 + 9):
         page = _get(alice_client, reverse("member", args=[merged_member.pk]))
     assert "@north-user-0" in page
     assert "@south-user-0" in page
@@ -192,8 +192,8 @@ def test_the_labels_cost_the_same_queries_however_many_messages_carry_them(
 
     for labelled in (timeline[:1] + thread[:1], timeline + thread):
         _label(labelled, term, bob)
-        # the member page's 2 + 8, thanks with whom (1), corrections with who (1)
-        with django_assert_num_queries(2 + 10):
+        # the member page's 2 + 9, thanks with whom (1), corrections with who (1)
+        with django_assert_num_queries(2 + 11):
             page = _get(alice_client, reverse("member", args=[person.pk]))
         assert page.count("corrected by bob") == 2 * len(set(timeline) & set(labelled))
         # the conversation page's 2 + 5, thanks with whom (1), corrections with who (1)

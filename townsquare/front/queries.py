@@ -465,6 +465,7 @@ def member_topics(member: Member, limit: int = 8) -> list[Topic]:
     year before."""
     if member.last_seen_at is None:
         return []
-    until = member.last_seen_at.date()
-    since = until - timedelta(days=MEMBER_TOPIC_DAYS - 1)
+    # Periods are [since, until): the day after the last message ends it.
+    until = member.last_seen_at.date() + timedelta(days=1)
+    since = until - timedelta(days=MEMBER_TOPIC_DAYS)
     return topics(since, until, member_id=member.pk, limit=limit, min_count=2)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
@@ -62,6 +63,17 @@ class Member(models.Model):
     # Staff and bots are excluded from metrics and engagement levels.
     is_team = models.BooleanField(default=False)
     is_bot = models.BooleanField(default=False)
+    # Never contact this person (they asked, or the law says so); shown wherever one could.
+    do_not_contact = models.BooleanField(default=False)
+    # Staff-defined fields ("company", "time zone"...): name -> value.
+    custom_fields = models.JSONField(default=dict, blank=True)
+    # A member merged into another keeps its row, so that an unmerge restores it exactly.
+    merged_into = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="merged_members"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+    # Set when the member's personal data was erased on request; the row keeps counts only.
+    erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +84,34 @@ class Member(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("member", args=[self.pk])
+
+
+class Tag(models.Model):
+    """A staff-defined label for members ("speaker", "beta tester")."""
+
+    name = models.CharField(max_length=100, unique=True)
+    color = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberTag(models.Model):
+    """A tag on a member: who put it there and when."""
+
+    member = models.ForeignKey(Member, models.CASCADE, related_name="member_tags")
+    tag = models.ForeignKey(Tag, models.CASCADE, related_name="member_tags")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "tag"], name="member_tag_once")]
 
 
 class Identity(models.Model):
@@ -181,3 +221,116 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
+
+
+class MergeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class MergeSuggestion(models.Model):
+    """Two members who may be one person, with how sure we are and why, awaiting a decision."""
+
+    # Stored with member_a.id < member_b.id, so a pair has one row whichever way it was found.
+    member_a = models.ForeignKey(Member, models.CASCADE, related_name="+")
+    member_b = models.ForeignKey(Member, models.CASCADE, related_name="+")
+    confidence = models.FloatField()
+    # Plain-language reasons: ["same email", "similar display name"].
+    evidence = models.JSONField(default=list)
+    status = models.CharField(max_length=16, choices=MergeStatus.choices, default=MergeStatus.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["member_a", "member_b"], name="merge_suggestion_pair")
+        ]
+        indexes = [models.Index(fields=["status", "-confidence"], name="merge_suggestion_open")]
+
+
+class AuditAction(models.TextChoices):
+    MERGE = "merge", "Merge"
+    UNMERGE = "unmerge", "Unmerge"
+    ERASE = "erase", "Erase"
+    EXPORT = "export", "Export"
+    MARK = "mark", "Mark as staff, bot or do-not-contact"
+
+
+class AuditEntry(models.Model):
+    """Something staff did to members' data: who, what, when, why. No personal data."""
+
+    action = models.CharField(max_length=16, choices=AuditAction.choices)
+    # Plain ids, not foreign keys: the entry outlives an erased or deleted member.
+    member_ids = models.JSONField(default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Whether a person decided it, or a rule (e.g. "same verified email").
+    automatic = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    # What is needed to undo it (identity ids moved...) and counts; never names or text.
+    details = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Note(models.Model):
+    """A staff note about a member, in Markdown."""
+
+    member = models.ForeignKey(Member, models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+
+class Touchpoint(models.Model):
+    """A human contact the team had with a member: who, when, where, why and how it went."""
+
+    member = models.ForeignKey(Member, models.CASCADE, related_name="touchpoints")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    happened_at = models.DateTimeField()
+    channel = models.CharField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    outcome = models.TextField(blank=True)
+    # The message it answered or was about, when there is one.
+    interaction = models.ForeignKey(
+        Interaction, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-happened_at", "-id"]
+
+
+class KnowledgeEntry(models.Model):
+    """Something a member taught us (a tip, a tool, an article) that the team used, with credit."""
+
+    member = models.ForeignKey(Member, models.CASCADE, related_name="knowledge")
+    interaction = models.ForeignKey(
+        Interaction, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "knowledge entries"

@@ -55,26 +55,39 @@ _PRIME = np.uint64(1099511628211)  # FNV-1a's 64-bit prime: odd, with well-sprea
 _MIX = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the top bits of h*_MIX are uniform
 
 
-def normalize(text: str) -> str:
+_LINK_WORD = re.compile(r"[^\W_]+")
+
+
+def _link_words(match: re.Match[str]) -> str:
+    # "https://github.com/org/repo/issues/42" → " httpurl github com org repo issues 42 ": the
+    # marker still says "a link", and the words of its address say where to (an issue, the
+    # docs, a wiki) rather than a channel, a shortener or a giveaway.
+    words = _LINK_WORD.findall(match.group(0).lower().split("://", 1)[-1])
+    return " httpurl " + " ".join(w for w in words if w != "www")[:80] + " "
+
+
+def normalize(text: str, link_words: bool = False) -> str:
     """Lower-cased text with links reduced to one marker and spacing collapsed.
 
     Links become " httpurl " because their presence is the signal, their exact address noise
     (a spam domain seen once never recurs); the domain-looking tail of "bit.ly/x" style links
-    without a scheme stays as text. The text is padded with spaces so that word starts and ends
-    are n-grams of their own, like scikit-learn's `char_wb`.
+    without a scheme stays as text. With `link_words` (the spam model) the marker is followed by
+    the words of the address, capped, so that where a link points counts, not only that there
+    is one. The text is padded with spaces so that word starts and ends are n-grams of their
+    own, like scikit-learn's `char_wb`.
     """
     text = text[:MAX_CHARS].lower().replace("\x00", " ")
-    text = _URL.sub(" httpurl ", text)
+    text = _URL.sub(_link_words, text) if link_words else _URL.sub(" httpurl ", text)
     # One digit stands for all: a phone number or a view count matters by its shape, not value.
     text = _DIGIT.sub("0", _REPEAT.sub(r"\1\1\1", text))
     return " " + _SPACE.sub(" ", text).strip() + " "
 
 
 def hashed_ngrams(
-    texts: Sequence[str], bits: int = DEFAULT_BITS
+    texts: Sequence[str], bits: int = DEFAULT_BITS, link_words: bool = False
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(row, bucket) of every byte n-gram of every text, in row order (duplicates kept)."""
-    joined = "\x00".join(normalize(t) for t in texts).encode("utf-8")
+    joined = "\x00".join(normalize(t, link_words) for t in texts).encode("utf-8")
     buf = np.frombuffer(joined, dtype=np.uint8)
     length = len(buf)
     is_sep = buf == 0
@@ -101,7 +114,10 @@ def hashed_ngrams(
 
 
 def features(
-    texts: Sequence[str], bits: int = DEFAULT_BITS, norm_power: float = 0.5
+    texts: Sequence[str],
+    bits: int = DEFAULT_BITS,
+    norm_power: float = 0.5,
+    link_words: bool = False,
 ) -> sp.csr_matrix:
     """The training matrix: n-gram counts divided by (the text's n-gram count) ** norm_power.
 
@@ -111,7 +127,7 @@ def features(
     norm is what lets `LinearTextModel.decision` skip summing duplicate n-grams; training and
     scoring use the same definition, so it is exact.
     """
-    rows, cols = hashed_ngrams(texts, bits)
+    rows, cols = hashed_ngrams(texts, bits, link_words)
     counts = np.bincount(rows, minlength=len(texts))
     indptr = np.concatenate([[0], np.cumsum(counts)])
     scale = 1.0 / np.maximum(counts, 1) ** norm_power
@@ -131,6 +147,7 @@ class LinearTextModel:
     bits: int = DEFAULT_BITS
     threshold: float = 0.5
     norm_power: float = 0.5
+    link_words: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -142,7 +159,7 @@ class LinearTextModel:
         k = self.weights.shape[1]
         if n == 0:
             return np.zeros((0, k))
-        rows, cols = hashed_ngrams(texts, self.bits)
+        rows, cols = hashed_ngrams(texts, self.bits, self.link_words)
         scale = 1.0 / np.maximum(np.bincount(rows, minlength=n), 1) ** self.norm_power
         picked = self.weights[cols]
         out = np.empty((n, k))
@@ -165,9 +182,12 @@ class LinearTextModel:
         """Only the weights the training touched are stored, as float16: the rest are zero."""
         nonzero = np.flatnonzero(np.any(self.weights != 0, axis=1))
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Written only when set, so a model without it saves exactly as before this option.
+        extra: dict[str, Any] = {"link_words": np.array(True)} if self.link_words else {}
         with path.open("wb") as fh:
             np.savez_compressed(
                 fh,
+                **extra,
                 # Delta-coding the sorted bucket numbers makes them small, so they compress.
                 index_deltas=np.diff(nonzero, prepend=0).astype(np.uint32),
                 values=self.weights[nonzero].astype(np.float16),
@@ -197,6 +217,7 @@ class LinearTextModel:
                 bits=bits,
                 threshold=float(arrays["threshold"]),
                 norm_power=float(arrays["norm_power"]),
+                link_words="link_words" in arrays.files and bool(arrays["link_words"]),
                 meta=meta,
             )
 
@@ -217,14 +238,37 @@ def language_supported(item: TextItem) -> bool:
     return item.language is None or item.language == "en"
 
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def has_words_outside_links(text: str) -> bool:
+    """Whether the text says anything besides its links (a word of two letters or more)."""
+    return _WORD.search(_URL.sub(" ", text[:MAX_CHARS])) is not None
+
+
+def flags(
+    model: LinearTextModel, texts: Sequence[str], scores: npt.NDArray[np.float64]
+) -> npt.NDArray[np.bool_]:
+    """score >= threshold; for a model with `link_words` (spam), never a message that is only
+    links: in a community a bare link is how people share, and with no words there is nothing
+    to tell a share from a promotion (on YouTube, where nearly every bare link was spam, this
+    costs recall; see docs/evaluation.md)."""
+    flagged = scores >= model.threshold
+    if model.link_words:
+        flagged &= np.array([has_words_outside_links(t) for t in texts], dtype=bool)
+    return flagged
+
+
 def binary_results(model: LinearTextModel, items: Sequence[TextItem]) -> list[dict[str, Any]]:
     """{"score", "flag", "language_supported"} per item, for the spam and toxicity analyzers."""
-    scores = model.probabilities([item.text for item in items])[:, 0]
+    texts = [item.text for item in items]
+    scores = model.probabilities(texts)[:, 0]
+    flagged = flags(model, texts, scores)
     return [
         {
             "score": round(float(score), 4),
-            "flag": bool(score >= model.threshold),
+            "flag": bool(flag),
             "language_supported": language_supported(item),
         }
-        for item, score in zip(items, scores, strict=True)
+        for item, score, flag in zip(items, scores, flagged, strict=True)
     ]

@@ -12,6 +12,7 @@ from townsquare.listening.analyzers.classifier import LinearTextModel
 from townsquare.listening.training import (
     fit,
     fit_binary,
+    load_community,
     load_sms,
     load_tweeteval,
     read_corrections,
@@ -103,3 +104,28 @@ def test_it_trains_a_sentiment_label_model_that_round_trips(
     truth = [test.labels[i] for i in test.y]
     # three classes: chance is ~0.33-0.45 here
     assert np.mean([p == t for p, t in zip(predicted, truth, strict=True)]) > 0.6
+
+
+def test_it_reads_genuine_community_messages_as_the_analyzers_see_them(shared_data: Path) -> None:
+    slack = load_community(shared_data, "slack_houstondatavis")
+    assert len(slack) > 500
+    assert set(slack.y.tolist()) == {0}
+    # joins and reactions carry no words of the member's own; HTML bodies arrive as text
+    assert not any(t.endswith("has joined the channel") for t in slack.texts)
+    answers = load_community(shared_data, "stackexchange_conlang_meta")
+    assert not any("<p>" in t for t in answers.texts)
+    assert len(set(answers.texts)) == len(answers)
+
+
+def test_it_keeps_the_address_words_of_links_when_asked(shared_data: Path, tmp_path: Path) -> None:
+    from townsquare.listening.analyzers.classifier import normalize
+
+    text = "See https://github.com/org/repo/issues/42"
+    assert normalize(text) == " see httpurl "
+    assert normalize(text, link_words=True) == " see httpurl github com org repo issues 00 "
+    sms = load_sms(shared_data)
+    model = fit(subset(sms, np.arange(300)), alpha=1e-5, bits=16, link_words=True)
+    model.save(tmp_path / "spam.npz")
+    loaded = LinearTextModel.load(tmp_path / "spam.npz")
+    assert loaded.link_words
+    assert np.allclose(loaded.decision([text]), model.decision([text]), atol=1e-2)

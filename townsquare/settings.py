@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "townsquare.front",
     "townsquare.demo",
     "townsquare.listening",
+    "townsquare.segments",
+    "townsquare.api",
+    # For the API docs' own Swagger UI files, served here rather than from a CDN.
+    "ninja",
+    "townsquare.people",
     # Background tasks: Django's Tasks API (backport) with its database and RQ backends.
     "django_tasks",
     "django_tasks_db",

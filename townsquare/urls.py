@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from townsquare.api.api import api
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     path("pulse/", include("townsquare.listening.urls")),
     path("", include("townsquare.front.urls")),
 ]

@@ -93,9 +93,7 @@ def test_it_walks_the_main_pages(
 
             # Typing searches as you type (htmx), and the address follows the search.
             page.get_by_label("Search").press_sequentially(user["name"], delay=30)
-            expect(page).to_have_url(
-                f"{live_server.url}/members/?q={user['name']}&source=&sort=last_seen"
-            )
+            expect(page).to_have_url(re.compile(rf"/members/\?q={re.escape(user['name'])}&"))
             rows = page.locator("#member-results tbody tr")
             expect(rows.first).to_contain_text(name)
             _shot(page, "members-search")

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from townsquare.community.models import Source
+from townsquare.community.tasks import enqueue_resolution
 from townsquare.connectors.base import Importer, ImportFormatError
 from townsquare.connectors.models import ImportRun, RunStatus
 from townsquare.connectors.registry import get_importer_class
@@ -107,6 +108,7 @@ def do_import(
         raise
     _end(run, RunStatus.SUCCEEDED)
     enqueue_after_import(run)  # never raises: a failure to queue is written to the run's log
+    enqueue_resolution(run)  # suggests merges for the source's members; never raises
     return run
 
 

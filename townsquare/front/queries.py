@@ -6,7 +6,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection
@@ -33,7 +33,6 @@ from townsquare.listening.models import (
     Thanks,
     TrackedTerm,
 )
-from townsquare.listening.pulse import Topic, topics
 
 # What the member list can be sorted by: (label, ordering). Dates put members never seen last.
 MEMBER_SORTS: dict[str, tuple[str, list[OrderBy | str]]] = {
@@ -204,11 +203,31 @@ def member_channels(member: Member, limit: int = 20) -> list[ChannelActivity]:
     ]
 
 
-def member_timeline(member: Member) -> QuerySet[Interaction]:
-    return (
-        Interaction.objects.filter(member=member)
-        .select_related("source", "channel", "conversation", "enrichment")
-        .order_by("-created_at", "-id")
+def member_timeline(
+    member: Member,
+    *,
+    source_id: int | None = None,
+    channel_id: int | None = None,
+    kind: str = "",
+    since: date | None = None,
+    until: date | None = None,
+) -> QuerySet[Interaction]:
+    """The member's interactions, newest first; filtered by source, channel, kind and UTC days
+    from `since` to `until`, both included."""
+    qs = Interaction.objects.filter(member=member)
+    if source_id:
+        qs = qs.filter(source_id=source_id)
+    if channel_id:
+        qs = qs.filter(channel_id=channel_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if since is not None:
+        qs = qs.filter(created_at__gte=datetime.combine(since, time(), tzinfo=UTC))
+    if until is not None:
+        end = datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC)
+        qs = qs.filter(created_at__lt=end)
+    return qs.select_related("source", "channel", "conversation", "enrichment").order_by(
+        "-created_at", "-id"
     )
 
 
@@ -453,19 +472,3 @@ def run_count_table(run: ImportRun) -> list[KindOutcomes]:
         KindOutcomes(kind, *(int(counts.get(outcome, {}).get(kind, 0)) for outcome in OUTCOMES))
         for kind in kinds
     ]
-
-
-# A member's topics are read over the year up to their last message, so someone who went quiet
-# still shows what they used to write about.
-MEMBER_TOPIC_DAYS = 365
-
-
-def member_topics(member: Member, limit: int = 8) -> list[Topic]:
-    """The keywords this member writes about most (at least twice), with their lift over the
-    year before."""
-    if member.last_seen_at is None:
-        return []
-    # Periods are [since, until): the day after the last message ends it.
-    until = member.last_seen_at.date() + timedelta(days=1)
-    since = until - timedelta(days=MEMBER_TOPIC_DAYS)
-    return topics(since, until, member_id=member.pk, limit=limit, min_count=2)

@@ -1,8 +1,8 @@
 """The pages' URLs. Every view but login and logout requires a signed-in user."""
 
-from django.urls import path
+from django.urls import include, path
 
-from townsquare.front import views
+from townsquare.front import views, views_members, views_memory, views_privacy
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("members/", views.members, name="members"),
     path("members/<int:member_id>/", views.member, name="member"),
+    path("", include("townsquare.front.urls_identity")),
     path("conversations/", views.conversations, name="conversations"),
     path("conversations/<int:conversation_id>/", views.conversation, name="conversation"),
     path(
@@ -22,4 +23,7 @@ urlpatterns = [
     path("terms/<int:term_id>/active/", views.term_active, name="term_active"),
     path("imports/", views.imports, name="imports"),
     path("imports/<int:run_id>/", views.import_run, name="import_run"),
+    *views_members.urlpatterns,
+    *views_memory.urlpatterns,
+    *views_privacy.urlpatterns,
 ]

@@ -14,19 +14,31 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from townsquare.community.models import Conversation, Interaction
 from townsquare.connectors.models import ImportRun
-from townsquare.front import queries
-from townsquare.front.access import can_correct_labels, can_manage_terms
+from townsquare.front import (
+    queries,
+    views_identity,
+    views_memory,
+    views_privacy,
+    views_profile,
+)
+from townsquare.front.access import (
+    can_correct_labels,
+    can_edit_members,
+    can_export_members,
+    can_manage_terms,
+    can_write_memory,
+)
 from townsquare.front.forms import (
     ConversationFilterForm,
     LabelCorrectionForm,
-    MemberFilterForm,
     TrackedTermForm,
 )
+from townsquare.front.members_filters import MemberListForm, filter_members
 from townsquare.listening.models import TrackedTerm
 from townsquare.listening.services import do_correct_label, do_track_term
 
@@ -83,10 +95,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def members(request: HttpRequest) -> HttpResponse:
-    form = MemberFilterForm(request.GET)
-    filters = form.values()
-    page = paginate(request, queries.members(**filters))
-    context = {"section": "members", "form": form, "filters": filters, "page": page}
+    form = MemberListForm(request.GET)
+    form.load_choices()
+    filters = form.filters()
+    page = paginate(request, filter_members(filters))
+    context = {
+        "section": "members",
+        "form": form,
+        "filters": filters,
+        "query": urlencode(filters.params()),
+        "can_edit": can_edit_members(request.user),
+        "can_export": can_export_members(request.user),
+        "page": page,
+    }
     return render_listing(
         request,
         "front/members.html",
@@ -99,7 +120,10 @@ def members(request: HttpRequest) -> HttpResponse:
 @login_required
 def member(request: HttpRequest, member_id: int) -> HttpResponse:
     person = get_object_or_404(queries.member_with_identities(), pk=member_id)
-    page = paginate(request, queries.member_timeline(person))
+    if person.merged_into_id is not None:  # merged: the person lives on the absorbing member
+        return redirect("member", person.merged_into_id)
+    timeline = views_profile.TimelineFilterForm(request.GET)
+    page = paginate(request, queries.member_timeline(person, **timeline.values()))
     queries.name_mentions(page.object_list)
     queries.attach_labels(page.object_list)
     queries.name_mentions(
@@ -112,8 +136,11 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
         "can_correct": can_correct_labels(request.user),
         "kind_counts": queries.member_kind_counts(person),
         "channels": queries.member_channels(person),
-        "topics": queries.member_topics(person),
         "page": page,
+        **views_profile.profile_context(person, timeline),
+        **views_memory.member_memory(request, person),
+        **views_privacy.member_privacy(request),
+        **views_identity.member_identity_context(request, person),
     }
     return render_listing(
         request,
@@ -150,6 +177,7 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "conversation": item,
         "thread": queries.conversation_thread(item),
         "can_correct": can_correct_labels(request.user),
+        "can_write_memory": can_write_memory(request.user),
     }
     return render(request, "front/conversation.html", context)
 

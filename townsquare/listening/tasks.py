@@ -31,6 +31,13 @@ def enrich_pending_task(rebuild: bool = False, limit: int | None = None) -> dict
         check_alerts_task.enqueue()
     except Exception:  # any backend error
         logger.exception("could not queue the alert check after enrichment")
+    # Engagement levels follow the new activity; failing to refresh them never fails enrichment.
+    try:
+        from townsquare.community.engagement import refresh_engagement
+
+        refresh_engagement()
+    except Exception:  # any database error
+        logger.exception("could not refresh engagement levels after enrichment")
     return stats
 
 

@@ -322,7 +322,7 @@ def test_it_offers_the_label_filter(alice_client: Client, labelled: ImportRun) -
 
 
 @pytest.mark.django_db
-def test_it_shows_what_a_member_writes_about(alice_client: Client, tmp_path: Path) -> None:
+def test_it_shows_what_a_member_is_interested_in(alice_client: Client, tmp_path: Path) -> None:
     texts = [
         "The legend overlaps the axis labels again",
         "Moving the legend outside fixed the axis labels",
@@ -342,8 +342,8 @@ def test_it_shows_what_a_member_writes_about(alice_client: Client, tmp_path: Pat
     enrich_pending()
     member = Member.objects.get(identities__external_id="U1", identities__source__name="topics")
     page = alice_client.get(reverse("member", args=[member.pk])).content.decode()
-    assert "Writes about" in page
-    chips = page.split("Writes about", 1)[1].split("</ul>", 1)[0]
-    assert "axis labels" in chips
+    assert 'id="interests-title"' in page
+    interests = page.split('id="interests-title"', 1)[1].split('id="expertise-title"', 1)[0]
+    assert "axis labels" in interests
     # A word used once is not a topic.
-    assert "coffee" not in chips
+    assert "coffee" not in interests

@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from townsquare.community import memory
 from townsquare.community.models import Conversation, Identity, Interaction, Member, Source
 from townsquare.connectors.models import ImportRun, RejectedRecord
 from townsquare.lib.testing import make_staff
@@ -68,25 +69,68 @@ def test_the_home_page(
 def test_the_member_list(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # sources for the filter (1), count (1), page (1), identities with their source (1)
-    with django_assert_num_queries(2 + 4):
+    # sources and tags for the filters (2), count (1), page (1), identities with their
+    # source (1), tags (1)
+    with django_assert_num_queries(2 + 6):
         page = _get(alice_client, reverse("members"), sort="name")
     assert page.count('<th scope="row"') == 50
     # One badge per source: the merged member shows both workspaces.
     assert page.count('class="badge badge-slack"') == 51
     source = Source.objects.get(name="north")
-    # ...and one more to check the chosen source
-    with django_assert_num_queries(2 + 5):
+    # ...and one more for the chosen source's channels
+    with django_assert_num_queries(2 + 7):
         _get(alice_client, reverse("members"), q="person", source=source.pk)
+
+
+def _remember(member: Member, rows: int) -> None:
+    """Bring the member's memory to `rows` of each kind, written by two staff members."""
+    staff = [
+        User.objects.get_or_create(username=name, defaults={"is_staff": True})[0]
+        for name in ("mia", "noah")
+    ]
+    messages = list(Interaction.objects.filter(member=member).order_by("id"))
+    for n in range(member.notes.count(), rows):
+        author = staff[n % 2]
+        memory.do_add_note(member=member, author=author, text=f"Note **{n}**")
+        memory.do_log_touchpoint(
+            member=member,
+            staff=author,
+            happened_at=messages[0].created_at,
+            channel="call",
+            reason=f"Reason {n}",
+            outcome="",
+        )
+        memory.do_add_knowledge(
+            member=member,
+            created_by=author,
+            title=f"Tip {n}",
+            url=f"https://example.org/{n}",
+            interaction=messages[n % len(messages)],
+        )
+        memory.do_tag_members(members=[member], tag_name=f"tag {n}", actor=author)
+    memory.do_set_custom_field(member=member, name=f"field {rows}", value="value")
 
 
 def test_the_member_page(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # member (1), identities (1), kinds (1), channels (1), topics (1), timeline count (1) and
-    # page (1) with enrichments, names of the members mentioned (1), tracked-term matches (1)
-    with django_assert_num_queries(2 + 9):
-        page = _get(alice_client, reverse("member", args=[merged_member.pk]))
+    # member (1), identities (1), kinds (1), channels (1), timeline count (1) and page (1)
+    # with enrichments, names of the members mentioned (1), tracked-term matches (1); the
+    # portrait (front/views_profile.py): engagement level (1), interests with their examples
+    # (1), expertise (1), the people they talk with (1), weekly activity, languages and
+    # monthly sentiment (1); the memory (front/views_memory.py): tags (1), notes with their
+    # authors (1), touchpoints with their staff (1), what they taught us with the credited
+    # message's identity and who saved it (1). Custom fields and do-not-contact are columns.
+    # The members merged into it, for their Unmerge buttons (front/views_identity.py) (1).
+    for rows in (1, 6):
+        _remember(merged_member, rows)
+        with django_assert_num_queries(2 + 18):
+            page = _get(alice_client, reverse("member", args=[merged_member.pk]))
+        assert page.count('class="memory-item note-item"') == merged_member.notes.count()
+        assert page.count('class="memory-item touchpoint-item"') == rows
+        assert page.count('class="memory-item knowledge-item"') == rows
+        assert page.count('class="chip tag-chip"') == rows
+        assert page.count("’s message on") == rows
     assert "@north-user-0" in page
     assert "@south-user-0" in page
     assert (
@@ -192,8 +236,8 @@ def test_the_labels_cost_the_same_queries_however_many_messages_carry_them(
 
     for labelled in (timeline[:1] + thread[:1], timeline + thread):
         _label(labelled, term, bob)
-        # the member page's 2 + 9, thanks with whom (1), corrections with who (1)
-        with django_assert_num_queries(2 + 11):
+        # the member page's 2 + 18, thanks with whom (1), corrections with who (1)
+        with django_assert_num_queries(2 + 20):
             page = _get(alice_client, reverse("member", args=[person.pk]))
         assert page.count("corrected by bob") == 2 * len(set(timeline) & set(labelled))
         # the conversation page's 2 + 5, thanks with whom (1), corrections with who (1)

@@ -98,7 +98,12 @@ def test_it_runs_queued_enrichment_with_the_database_worker(tmp_path: Path, sett
 
     settings.TASKS = DATABASE
     import_export("slack", small_export(tmp_path))
-    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    # An import queues its enrichment and the identity resolution of its source.
+    queued = DBTaskResult.objects.filter(status="READY").values_list("task_path", flat=True)
+    assert sorted(path.rsplit(".", 1)[1] for path in queued) == [
+        "enrich_pending_task",
+        "resolve_source_task",
+    ]
     assert not Enrichment.objects.exists()
 
     call_command("worker", "--burst", verbosity=0)

@@ -1,0 +1,25 @@
+"""The REST API at /api/v1/, with its OpenAPI schema at /api/v1/openapi.json and interactive
+docs at /api/v1/docs. Every operation needs a bearer token (`townsquare tokens create`) or the
+browser session of a signed-in staff member (with the CSRF token on writes)."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from townsquare.api.auth import StaffSessionAuth, TokenAuth
+from townsquare.api.routers import identities, members, memory
+
+api = NinjaAPI(
+    title="Townsquare API",
+    version="1",
+    description=(
+        "Members, identities, notes, touchpoints and knowledge. Authenticate with "
+        "`Authorization: Bearer <key>` (create a key with `townsquare tokens create USERNAME "
+        '--name NAME`). Errors are JSON: `{"detail": ...}`.'
+    ),
+    auth=[TokenAuth(), StaffSessionAuth()],
+    urls_namespace="api",
+)
+api.add_router("", members.router)
+api.add_router("", identities.router)
+api.add_router("", memory.router)

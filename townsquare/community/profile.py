@@ -1,0 +1,439 @@
+"""What one member's page tells about them as a person (docs/metrics.md, "Interests and
+expertise"): their interests, their expertise, the people they talk with, and their activity
+over time (weekly sparkline, languages, monthly sentiment).
+
+Each function is one SQL query, aggregated in the database, whatever the member's history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import connection
+
+from townsquare.community.engagement import day_sql
+from townsquare.community.models import InteractionKind, Member
+from townsquare.listening.models import SentimentLabel
+from townsquare.listening.pulse import MESSAGE_KINDS, SUPPORTED_LABELS
+
+# A keyword is an interest from this many of the member's messages on.
+MIN_INTEREST_MESSAGES = 2
+# Kinds that answer someone else's conversation.
+ANSWER_KINDS: tuple[str, ...] = (
+    InteractionKind.ANSWER,
+    InteractionKind.REPLY,
+    InteractionKind.COMMENT,
+)
+# What counts as a response to a message: a reply of any message kind, or a reaction.
+RESPONSE_KINDS: tuple[str, ...] = (*MESSAGE_KINDS, InteractionKind.REACTION)
+# An expertise topic needs thanks or an accepted answer, or this many answers.
+MIN_EXPERTISE_ANSWERS = 2
+SPARKLINE_WEEKS = 52
+SENTIMENT_MONTHS = 12
+# The sparkline's drawing box, in SVG user units.
+SPARK_WIDTH = 260
+SPARK_HEIGHT = 40
+
+
+def _in(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _keywords_join(column: str) -> str:
+    """SQL that gives one row per keyword of a JSON list column, as `k.value`."""
+    if connection.vendor == "postgresql":
+        return f" CROSS JOIN LATERAL jsonb_array_elements_text({column}) AS k(value)"
+    return f" CROSS JOIN json_each({column}) AS k"
+
+
+def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def _as_datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+# Interests -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    interaction_id: int
+    text: str
+    created_at: datetime
+    conversation_id: int | None
+    platform: str
+
+
+@dataclass
+class Interest:
+    """A keyword of the member's messages: how often, how positive, what response it got."""
+
+    keyword: str
+    messages: int
+    # Mean compound sentiment of those messages in supported languages (None: none scored).
+    mean_sentiment: float | None
+    # Replies and reactions by other members to those messages.
+    responses: int
+    score: float
+    examples: list[Example] = field(default_factory=list)
+
+
+def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Interest]:
+    """The member's top keywords by messages × (1 + positivity) × (1 + responses per message),
+    where positivity is the mean sentiment when above zero, each with its best examples (most
+    responses, then most positive, then newest)."""
+    sql = (
+        "WITH mine AS ("  # noqa: S608 (only constant SQL and placeholders)
+        " SELECT i.id, i.created_at, e.sentiment, e.keywords"
+        " FROM community_interaction i JOIN listening_enrichment e ON e.interaction_id = i.id"
+        f" WHERE i.member_id = %s AND i.kind IN ({_in(MESSAGE_KINDS)}) AND e.analyzed = %s),"
+        " responses AS ("
+        " SELECT c.parent_id AS id, COUNT(*) AS n"
+        " FROM community_interaction c JOIN mine m ON m.id = c.parent_id"
+        " WHERE c.member_id IS NOT NULL AND c.member_id <> %s AND c.id <> c.parent_id"
+        f" AND c.kind IN ({_in(RESPONSE_KINDS)}) GROUP BY c.parent_id),"
+        " words AS ("
+        " SELECT k.value AS keyword, m.id, m.created_at, m.sentiment,"
+        " COALESCE(r.n, 0) AS responses FROM mine m"
+        + _keywords_join("m.keywords")
+        + " LEFT JOIN responses r ON r.id = m.id),"
+        " topics AS ("
+        " SELECT keyword, COUNT(*) AS messages, AVG(sentiment) AS mean_sentiment,"
+        " SUM(responses) AS responses FROM words GROUP BY keyword HAVING COUNT(*) >= %s),"
+        " chosen AS ("
+        " SELECT keyword, messages, mean_sentiment, responses,"
+        " (messages + responses) * (1 + CASE WHEN mean_sentiment > 0 THEN mean_sentiment"
+        " ELSE 0 END) AS score FROM topics ORDER BY score DESC, messages DESC, keyword LIMIT %s),"
+        " picked AS ("
+        " SELECT w.keyword, w.id, ROW_NUMBER() OVER (PARTITION BY w.keyword"
+        " ORDER BY w.responses DESC, COALESCE(w.sentiment, -2) DESC, w.created_at DESC, w.id DESC)"
+        " AS rn FROM words w JOIN chosen c ON c.keyword = w.keyword)"
+        " SELECT c.keyword, c.messages, c.mean_sentiment, c.responses, c.score,"
+        " i.id, i.text, i.created_at, i.conversation_id, s.platform"
+        " FROM chosen c JOIN picked p ON p.keyword = c.keyword AND p.rn <= %s"
+        " JOIN community_interaction i ON i.id = p.id"
+        " JOIN community_source s ON s.id = i.source_id"
+        " ORDER BY c.score DESC, c.messages DESC, c.keyword, p.rn"
+    )
+    params = [
+        member.pk,
+        *MESSAGE_KINDS,
+        True,
+        member.pk,
+        *RESPONSE_KINDS,
+        MIN_INTEREST_MESSAGES,
+        limit,
+        examples,
+    ]
+    found: dict[str, Interest] = {}
+    for keyword, messages, mean, responses, score, pk, text, created, conv, platform in _fetch(
+        sql, params
+    ):
+        interest = found.get(keyword)
+        if interest is None:
+            interest = found[keyword] = Interest(
+                keyword=str(keyword),
+                messages=int(messages),
+                mean_sentiment=None if mean is None else float(mean),
+                responses=int(responses or 0),
+                score=float(score),
+            )
+        interest.examples.append(
+            Example(int(pk), str(text), _as_datetime(created), conv, str(platform))
+        )
+    return list(found.values())
+
+
+# Expertise -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expertise:
+    """A keyword of conversations someone else started, where the member answered."""
+
+    keyword: str
+    conversations: int
+    answers: int
+    thanks: int
+    accepted: int
+
+    @property
+    def score(self) -> int:
+        return self.answers + 2 * (self.thanks + self.accepted)
+
+
+def expertise(member: Member, *, limit: int = 5) -> list[Expertise]:
+    """Topics (keywords of a conversation's opening message) of conversations started by
+    someone else where the member answered, replied or commented, with the thanks they got in
+    those conversations and their answers accepted; ranked by answers + 2 × (thanks +
+    accepted). A topic needs a thanks or an accepted answer, or MIN_EXPERTISE_ANSWERS answers."""
+    sql = (
+        "WITH mine AS ("  # noqa: S608 (only constant SQL and placeholders)
+        " SELECT i.id, i.conversation_id FROM community_interaction i"
+        f" WHERE i.member_id = %s AND i.kind IN ({_in(ANSWER_KINDS)})"
+        " AND i.conversation_id IS NOT NULL),"
+        " ordered AS ("
+        " SELECT c.conversation_id, c.id, c.member_id, ROW_NUMBER() OVER"
+        " (PARTITION BY c.conversation_id ORDER BY c.created_at, c.id) AS rn"
+        " FROM community_interaction c"
+        " WHERE c.conversation_id IN (SELECT conversation_id FROM mine)"
+        f" AND c.kind IN ({_in(MESSAGE_KINDS)})),"
+        " openers AS ("
+        " SELECT conversation_id, id FROM ordered"
+        " WHERE rn = 1 AND (member_id IS NULL OR member_id <> %s)),"
+        " answered AS ("
+        " SELECT m.conversation_id, COUNT(*) AS answers FROM mine m"
+        " JOIN openers o ON o.conversation_id = m.conversation_id GROUP BY m.conversation_id),"
+        " thanked AS ("
+        " SELECT ti.conversation_id, COUNT(*) AS thanks FROM listening_thanks t"
+        " JOIN community_interaction ti ON ti.id = t.interaction_id"
+        " WHERE t.to_member_id = %s"
+        " AND ti.conversation_id IN (SELECT conversation_id FROM answered)"
+        " GROUP BY ti.conversation_id),"
+        " accepted AS ("
+        " SELECT m.conversation_id, COUNT(*) AS accepted FROM community_interaction a"
+        " JOIN mine m ON m.id = a.parent_id WHERE a.kind = %s GROUP BY m.conversation_id)"
+        " SELECT k.value, COUNT(*), SUM(a.answers), SUM(COALESCE(t.thanks, 0)),"
+        " SUM(COALESCE(x.accepted, 0))"
+        " FROM answered a JOIN openers o ON o.conversation_id = a.conversation_id"
+        " LEFT JOIN thanked t ON t.conversation_id = a.conversation_id"
+        " LEFT JOIN accepted x ON x.conversation_id = a.conversation_id"
+        " JOIN listening_enrichment e ON e.interaction_id = o.id"
+        + _keywords_join("e.keywords")
+        + " GROUP BY k.value"
+        " HAVING SUM(COALESCE(t.thanks, 0)) + SUM(COALESCE(x.accepted, 0)) > 0"
+        " OR SUM(a.answers) >= %s"
+        " ORDER BY SUM(a.answers)"
+        " + 2 * (SUM(COALESCE(t.thanks, 0)) + SUM(COALESCE(x.accepted, 0))) DESC,"
+        " COUNT(*) DESC, k.value LIMIT %s"
+    )
+    params = [
+        member.pk,
+        *ANSWER_KINDS,
+        *MESSAGE_KINDS,
+        member.pk,
+        member.pk,
+        InteractionKind.ACCEPTED,
+        MIN_EXPERTISE_ANSWERS,
+        limit,
+    ]
+    return [
+        Expertise(str(keyword), int(n), int(answers), int(thanks or 0), int(accepted or 0))
+        for keyword, n, answers, thanks, accepted in _fetch(sql, params)
+    ]
+
+
+# People --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Another member and how the two interacted."""
+
+    member_id: int
+    display_name: str
+    is_team: bool
+    is_bot: bool
+    replied_to: int
+    replied_by: int
+    thanked: int
+    thanked_by: int
+
+    @property
+    def total(self) -> int:
+        return self.replied_to + self.replied_by + self.thanked + self.thanked_by
+
+
+def people(member: Member, *, limit: int = 8) -> list[Contact]:
+    """The members this one interacts with most: the authors of the messages they reply to,
+    those who reply to theirs, and thanks either way."""
+    kinds = _in(MESSAGE_KINDS)
+    sql = (
+        "SELECT x.other, m.display_name, m.is_team, m.is_bot, SUM(x.replied_to),"  # noqa: S608 (only constant SQL and placeholders)
+        " SUM(x.replied_by), SUM(x.thanked), SUM(x.thanked_by) FROM ("
+        " SELECT p.member_id AS other, 1 AS replied_to, 0 AS replied_by, 0 AS thanked,"
+        " 0 AS thanked_by"
+        " FROM community_interaction i JOIN community_interaction p ON p.id = i.parent_id"
+        f" WHERE i.member_id = %s AND i.kind IN ({kinds}) AND p.member_id <> %s"
+        " UNION ALL SELECT i.member_id, 0, 1, 0, 0"
+        " FROM community_interaction i JOIN community_interaction p ON p.id = i.parent_id"
+        f" WHERE p.member_id = %s AND i.kind IN ({kinds}) AND i.member_id <> %s"
+        " UNION ALL SELECT to_member_id, 0, 0, 1, 0 FROM listening_thanks"
+        " WHERE from_member_id = %s"
+        " UNION ALL SELECT from_member_id, 0, 0, 0, 1 FROM listening_thanks"
+        " WHERE to_member_id = %s"
+        ") x JOIN community_member m ON m.id = x.other"
+        " GROUP BY x.other, m.display_name, m.is_team, m.is_bot"
+        " ORDER BY SUM(x.replied_to + x.replied_by + x.thanked + x.thanked_by) DESC,"
+        " m.display_name, x.other LIMIT %s"
+    )
+    pk = member.pk
+    params = [pk, *MESSAGE_KINDS, pk, pk, *MESSAGE_KINDS, pk, pk, pk, limit]
+    return [
+        Contact(int(other), str(name), bool(team), bool(bot), *(int(n or 0) for n in counts))
+        for other, name, team, bot, *counts in _fetch(sql, params)
+    ]
+
+
+# Activity over time --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+    count: int
+
+
+@dataclass(frozen=True)
+class LanguageShare:
+    language: str
+    messages: int
+    share: float
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.share)
+
+
+@dataclass(frozen=True)
+class SentimentMonth:
+    start: date
+    scored: int
+    mean: float | None
+    unsupported: int
+
+
+@dataclass
+class Activity:
+    weeks: list[Week]
+    languages: list[LanguageShare]
+    sentiment: list[SentimentMonth]
+    unsupported: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(w.count for w in self.weeks)
+
+    @property
+    def has_sentiment(self) -> bool:
+        return any(m.scored or m.unsupported for m in self.sentiment)
+
+    @property
+    def busiest(self) -> Week | None:
+        best = max(self.weeks, key=lambda w: (w.count, w.start), default=None)
+        return best if best is not None and best.count else None
+
+    @property
+    def spark_points(self) -> str:
+        """The weekly counts as an SVG polyline's points in a SPARK_WIDTH × SPARK_HEIGHT box."""
+        if not self.weeks:
+            return ""
+        top = max(w.count for w in self.weeks) or 1
+        step = SPARK_WIDTH / max(len(self.weeks) - 1, 1)
+        return " ".join(
+            f"{n * step:.1f},{SPARK_HEIGHT - 2 - (SPARK_HEIGHT - 4) * w.count / top:.1f}"
+            for n, w in enumerate(self.weeks)
+        )
+
+    @property
+    def spark_description(self) -> str:
+        if not self.weeks:
+            return "No activity."
+        busiest = self.busiest
+        text = (
+            f"{self.total} interactions in the {len(self.weeks)} weeks to the week of "
+            f"{self.weeks[-1].start.isoformat()}"
+        )
+        if busiest is not None:
+            text += f"; busiest: the week of {busiest.start.isoformat()}, with {busiest.count}"
+        return text + "."
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _month_back(month: date, n: int) -> date:
+    total = month.year * 12 + month.month - 1 - n
+    return date(total // 12, total % 12 + 1, 1)
+
+
+def activity(member: Member) -> Activity:
+    """Weekly interactions over the SPARKLINE_WEEKS weeks ending with the member's last
+    activity, the share of their analysed messages per language, and their monthly mean
+    sentiment over SENTIMENT_MONTHS months (supported languages only; unsupported counted)."""
+    day = day_sql("i.created_at")
+    supported = _in(SUPPORTED_LABELS)
+    sql = (
+        f"SELECT {day}, e.language, COUNT(*),"  # noqa: S608
+        f" SUM(CASE WHEN e.analyzed = %s AND i.kind IN ({_in(MESSAGE_KINDS)}) THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN e.sentiment_label IN ({supported}) AND e.sentiment IS NOT NULL"
+        " THEN 1 ELSE 0 END),"
+        f" SUM(CASE WHEN e.sentiment_label IN ({supported}) AND e.sentiment IS NOT NULL"
+        " THEN e.sentiment ELSE 0 END),"
+        " SUM(CASE WHEN e.sentiment_label = %s THEN 1 ELSE 0 END)"
+        " FROM community_interaction i"
+        " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
+        f" WHERE i.member_id = %s GROUP BY {day}, e.language"
+    )
+    params = [
+        True,
+        *MESSAGE_KINDS,
+        *SUPPORTED_LABELS,
+        *SUPPORTED_LABELS,
+        SentimentLabel.UNSUPPORTED,
+        member.pk,
+    ]
+    per_day: dict[date, int] = defaultdict(int)
+    languages: dict[str, int] = defaultdict(int)
+    months: dict[date, list[float]] = defaultdict(lambda: [0, 0.0, 0])
+    for day_text, language, count, analyzed, scored, total, unsupported in _fetch(sql, params):
+        on = date.fromisoformat(str(day_text)[:10])
+        per_day[on] += int(count)
+        if language and analyzed:
+            languages[str(language)] += int(analyzed)
+        month = months[on.replace(day=1)]
+        month[0] += int(scored or 0)
+        month[1] += float(total or 0.0)
+        month[2] += int(unsupported or 0)
+    if not per_day:
+        return Activity([], [], [])
+
+    last = max(per_day)
+    first_week = _monday(last) - timedelta(weeks=SPARKLINE_WEEKS - 1)
+    counts: dict[date, int] = defaultdict(int)
+    for on, n in per_day.items():
+        if on >= first_week:
+            counts[_monday(on)] += n
+    weeks = [
+        Week(start, counts[start])
+        for start in (first_week + timedelta(weeks=n) for n in range(SPARKLINE_WEEKS))
+    ]
+
+    analysed = sum(languages.values())
+    shares = [
+        LanguageShare(language, n, n / analysed)
+        for language, n in sorted(languages.items(), key=lambda item: (-item[1], item[0]))
+    ]
+
+    last_month = last.replace(day=1)
+    trend = []
+    unsupported_total = 0
+    for n in range(SENTIMENT_MONTHS - 1, -1, -1):
+        start = _month_back(last_month, n)
+        scored, total, unsupported = months.get(start, [0, 0.0, 0])
+        unsupported_total += int(unsupported)
+        trend.append(
+            SentimentMonth(start, int(scored), total / scored if scored else None, int(unsupported))
+        )
+    return Activity(weeks, shares, trend, unsupported_total)

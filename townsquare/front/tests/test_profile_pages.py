@@ -1,0 +1,122 @@
+"""The member page's portrait and its timeline filters."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from townsquare.community.engagement import refresh_engagement
+from townsquare.community.models import Channel, Interaction, InteractionKind, Member
+from townsquare.community.tests.profile_exports import portrait_community
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(tmp_path: Path) -> dict[str, Member]:
+    portrait_community(tmp_path / "portrait")
+    return {m.display_name.lower(): m for m in Member.objects.all()}
+
+
+def _page(client: Client, member: Member, **params: str) -> str:
+    response = client.get(reverse("member", args=[member.pk]), params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_it_shows_what_the_member_cares_about_and_knows(
+    alice_client: Client, people: dict[str, Member]
+) -> None:
+    ada, bob = people["ada"], people["bob"]
+    page = _page(alice_client, ada)
+    assert 'id="interests-title"' in page
+    assert "<strong>kubernetes</strong>" in page
+    example = Interaction.objects.get(member=ada, text__startswith="Kubernetes is great")
+    assert f"{reverse('conversation', args=[example.conversation_id])}#i{example.pk}" in page
+    # Bob, who replied to her, is among the people she talks with.
+    assert f'href="{reverse("member", args=[bob.pk])}"' in page
+    assert '<svg viewBox="0 0 260 40"' in page and 'id="sparkline-text"' in page
+    page = _page(alice_client, bob)
+    assert '<th scope="row">postgres replication</th>' in page
+
+
+def test_it_shows_the_engagement_level_and_why(
+    alice_client: Client, people: dict[str, Member]
+) -> None:
+    ada = people["ada"]
+    assert "Not computed yet" in _page(alice_client, ada)
+    assert ada.last_seen_at is not None
+    refresh_engagement(now=ada.last_seen_at + timedelta(days=200))
+    page = _page(alice_client, ada)
+    assert 'class="engagement-level engagement-silent">Silent</span>' in page
+    assert "no interaction in the last 90 days" in page
+
+
+def _timeline_count(client: Client, member: Member, **params: str) -> int:
+    return _page(client, member, **params).count('class="timeline-item"')
+
+
+def test_it_filters_the_timeline(alice_client: Client, people: dict[str, Member]) -> None:
+    bob = people["bob"]
+    mine = Interaction.objects.filter(member=bob)
+    assert _timeline_count(alice_client, bob) == mine.count()
+    replies = mine.filter(kind=InteractionKind.REPLY).count()
+    assert 0 < replies < mine.count()
+    assert _timeline_count(alice_client, bob, kind="reply") == replies
+    general = Channel.objects.get(name="general")
+    in_general = mine.filter(channel=general).count()
+    assert 0 < in_general < mine.count()
+    assert _timeline_count(alice_client, bob, channel=str(general.pk)) == in_general
+    assert _timeline_count(alice_client, bob, source=str(general.source_id)) == mine.count()
+    assert _timeline_count(alice_client, bob, source=str(general.source_id + 1)) == 0
+    first = mine.order_by("created_at").first()
+    assert first is not None
+    day = first.created_at.date()
+    on_day = mine.filter(created_at__date=day).count()
+    assert _timeline_count(alice_client, bob, since=day.isoformat(), until=day.isoformat()) == (
+        on_day
+    )
+    before = (day - timedelta(days=1)).isoformat()
+    assert _timeline_count(alice_client, bob, until=before) == 0
+    assert "No interactions match these filters." in _page(alice_client, bob, until=before)
+    # A bad value is ignored, not an error.
+    assert _timeline_count(alice_client, bob, kind="nonsense", since="yesterday") == mine.count()
+
+
+def test_it_refreshes_only_the_timeline_for_htmx(
+    alice_client: Client, people: dict[str, Member]
+) -> None:
+    bob = people["bob"]
+    response = alice_client.get(
+        reverse("member", args=[bob.pk]),
+        {"kind": "reply"},
+        headers={"HX-Request": "true", "HX-Target": "member-timeline"},
+    )
+    body = response.content.decode()
+    assert body.startswith('<div id="member-timeline"')
+    assert body.count('class="timeline-item"') == bob.interactions.filter(kind="reply").count()
+    page = _page(alice_client, bob, kind="reply")
+    assert '<option value="reply" selected>' in page
+
+
+def test_it_costs_the_same_queries_with_filters(
+    alice_client: Client, people: dict[str, Member]
+) -> None:
+    bob = people["bob"]
+    counts = []
+    for params in ({}, {"kind": "reply", "channel": "1", "since": "2020-01-01", "source": "1"}):
+        with CaptureQueriesContext(connection) as queries:
+            _page(alice_client, bob, **params)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+
+
+def test_it_requires_signing_in(client: Client, people: dict[str, Member]) -> None:
+    response = client.get(reverse("member", args=[people["ada"].pk]))
+    assert response.status_code == 302

@@ -1,0 +1,75 @@
+"""The member page's portrait of a person: engagement level, interests, expertise, the people
+they talk with, activity over time, and the timeline's filters. `front.views.member` renders it
+with `profile_context`; each section is one query (community/profile.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+
+from townsquare.community import profile
+from townsquare.community.engagement import describe, engagement_of
+from townsquare.community.models import InteractionKind, Member, Source
+
+
+class TimelineFilterForm(forms.Form):
+    """The member timeline's filters, from GET parameters; a bad value is ignored."""
+
+    source = forms.IntegerField(label="Source", required=False, min_value=1)
+    channel = forms.IntegerField(label="Channel", required=False, min_value=1)
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "All kinds"), *InteractionKind.choices]
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def values(self) -> dict[str, Any]:
+        """The valid filters as `queries.member_timeline` takes them."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        since: date | None = data.get("since")
+        until: date | None = data.get("until")
+        return {
+            "source_id": data.get("source"),
+            "channel_id": data.get("channel"),
+            "kind": data.get("kind") or "",
+            "since": since,
+            "until": until,
+        }
+
+    @property
+    def active(self) -> bool:
+        return any(v for v in self.values().values())
+
+
+def _sources(person: Member) -> list[Source]:
+    """The sources of the member's identities (prefetched with their source: no query)."""
+    seen: dict[int, Source] = {}
+    for identity in person.identities.all():
+        seen.setdefault(identity.source_id, identity.source)
+    return sorted(seen.values(), key=lambda s: (s.name, s.pk))
+
+
+def profile_context(person: Member, timeline: TimelineFilterForm) -> dict[str, Any]:
+    """What member.html's profile sections show: five queries."""
+    engagement = engagement_of(person)
+    return {
+        "engagement": engagement,
+        "engagement_text": describe(engagement.explanation) if engagement else "",
+        "interests": profile.interests(person),
+        "expertise": profile.expertise(person),
+        "contacts": profile.people(person),
+        "activity": profile.activity(person),
+        "spark_width": profile.SPARK_WIDTH,
+        "spark_height": profile.SPARK_HEIGHT,
+        "timeline_form": timeline,
+        "timeline_filters": timeline.values(),
+        "timeline_sources": _sources(person),
+        "timeline_kinds": InteractionKind.choices,
+    }

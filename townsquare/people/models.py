@@ -1,0 +1,35 @@
+"""What Townsquare derives about each person: their engagement level, kept between refreshes."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from townsquare.community.models import Member
+
+
+class EngagementLevel(models.TextChoices):
+    CORE = "core", "Core"
+    ACTIVE = "active", "Active"
+    CASUAL = "casual", "Casual"
+    SILENT = "silent", "Silent"
+    # First seen less than NEW_MEMBER_DAYS ago: too little history to call them silent.
+    NEW = "new", "New"
+    # Staff and bots are never ranked (docs/metrics.md, "Engagement level").
+    UNRANKED = "unranked", "Not ranked"
+
+
+class EngagementScore(models.Model):
+    """A member's engagement score and level at the last refresh (community/engagement.py),
+    with the figures that explain it."""
+
+    member = models.OneToOneField(
+        Member, models.CASCADE, primary_key=True, related_name="engagement"
+    )
+    score = models.FloatField(default=0.0)
+    level = models.CharField(max_length=16, choices=EngagementLevel.choices, db_index=True)
+    # The figures behind the level: recent counts per kind, rank, thresholds, the constants.
+    explanation = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.level} ({self.score:.1f})"

@@ -109,8 +109,17 @@ def test_it_costs_the_same_queries_with_filters(
     alice_client: Client, people: dict[str, Member]
 ) -> None:
     bob = people["bob"]
+    # Real ids: PostgreSQL does not restart its sequences between tests.
+    reply = Interaction.objects.filter(member=bob, kind="reply").first()
+    assert reply is not None and reply.channel_id is not None
+    filters = {
+        "kind": "reply",
+        "channel": str(reply.channel_id),
+        "since": "2020-01-01",
+        "source": str(reply.source_id),
+    }
     counts = []
-    for params in ({}, {"kind": "reply", "channel": "1", "since": "2020-01-01", "source": "1"}):
+    for params in ({}, filters):
         with CaptureQueriesContext(connection) as queries:
             _page(alice_client, bob, **params)
         counts.append(len(queries))

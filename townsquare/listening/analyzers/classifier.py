@@ -241,21 +241,56 @@ def language_supported(item: TextItem) -> bool:
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
-def has_words_outside_links(text: str) -> bool:
-    """Whether the text says anything besides its links (a word of two letters or more)."""
-    return _WORD.search(_URL.sub(" ", text[:MAX_CHARS])) is not None
+# Hosts whose bare link, posted alone, is a promotion far more often than a share: URL
+# shorteners (they hide where the link goes), video and streaming channels and social profiles
+# ("my channel", "follow me" without the words). A short fixed list by kind of host, not a list
+# of the spam domains seen in training (those never recur).
+PROMOTION_HOSTS = frozenset(
+    {
+        # shorteners
+        "bit.ly", "goo.gl", "tinyurl.com", "t.co", "ow.ly", "is.gd", "buff.ly", "adf.ly",
+        "cutt.ly", "tiny.cc", "rebrand.ly", "shorte.st",
+        # video, streaming and music channels
+        "youtube.com", "youtu.be", "vimeo.com", "twitch.tv", "soundcloud.com", "tiktok.com",
+        "dailymotion.com",
+        # social profiles
+        "facebook.com", "fb.com", "instagram.com", "twitter.com", "x.com",
+    }
+)  # fmt: skip
+# Referral and affiliate parameters ("?ref=123", "&AffiliateID=9", "/ref=olp"): someone is
+# paid per click, which is what a promotion is.
+_AFFILIATE = re.compile(r"[?&/;](?:ref|aff|affiliate|affiliateid|referral|tag)[=_]", re.IGNORECASE)
+_HOST_END = re.compile(r"[/?#:]")
+
+
+def is_promotion_link(link: str) -> bool:
+    """Whether a link points to a PROMOTION_HOSTS host (or a subdomain) or carries a referral."""
+    address = _SPACE.sub("", link.lower()).split("://", 1)[-1]
+    host = _HOST_END.split(address, maxsplit=1)[0].removeprefix("www.")
+    if _AFFILIATE.search(link):
+        return True
+    return any(host == h or host.endswith("." + h) for h in PROMOTION_HOSTS)
+
+
+def exempt_as_a_share(text: str) -> bool:
+    """A message that is only links, none of them to a promotion host: a share, never flagged."""
+    text = text[:MAX_CHARS]
+    if _WORD.search(_URL.sub(" ", text)) is not None:
+        return False
+    return not any(is_promotion_link(m.group(0)) for m in _URL.finditer(text))
 
 
 def flags(
     model: LinearTextModel, texts: Sequence[str], scores: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.bool_]:
     """score >= threshold; for a model with `link_words` (spam), never a message that is only
-    links: in a community a bare link is how people share, and with no words there is nothing
-    to tell a share from a promotion (on YouTube, where nearly every bare link was spam, this
-    costs recall; see docs/evaluation.md)."""
+    links unless one of them is a promotion link (shortener, channel, social profile, referral):
+    in a community a bare link to an issue, the docs or an article is how people share, and
+    with no words nothing tells it from a promotion, whereas a bare channel or shortened link
+    is the typical YouTube spam comment (see docs/evaluation.md)."""
     flagged = scores >= model.threshold
     if model.link_words:
-        flagged &= np.array([has_words_outside_links(t) for t in texts], dtype=bool)
+        flagged &= ~np.array([exempt_as_a_share(t) for t in texts], dtype=bool)
     return flagged
 
 

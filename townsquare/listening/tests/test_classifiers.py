@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from townsquare.listening.analyzers.base import TextItem
-from townsquare.listening.analyzers.classifier import features, shipped_model
+from townsquare.listening.analyzers.classifier import exempt_as_a_share, features, shipped_model
 from townsquare.listening.analyzers.emotion import EmotionAnalyzer
 from townsquare.listening.analyzers.registry import get_analyzer
 from townsquare.listening.analyzers.spam import SpamAnalyzer
@@ -146,3 +146,21 @@ def test_it_reaches_its_figures_on_tweeteval_offensive_val(shared_data: Path) ->
     )
     assert figures["macro_f1"] >= 0.70
     assert figures["roc_auc"] >= 0.78
+
+
+def test_it_exempts_a_bare_link_only_when_it_is_not_a_promotion_link() -> None:
+    # A bare link to an issue or an article is a share; a bare channel, profile, shortened or
+    # referral link is how YouTube spam looks, so the model's score decides for those.
+    shares = [
+        "https://github.com/plotline/plotline/issues/42",
+        "https://en.wikipedia.org/wiki/Bike",
+    ]
+    promotions = [
+        "http://bit.ly/3xYz",
+        "https://www.twitch.tv/somegamer",
+        "https://m.facebook.com/my.page",
+        "http://cheap-phones.example/?ref=1234",
+    ]
+    assert all(exempt_as_a_share(t) for t in shares)
+    assert not any(exempt_as_a_share(t) for t in promotions)
+    assert not exempt_as_a_share("Here is the doc: https://plotline.example/docs/legend")

@@ -17,6 +17,7 @@ also what the other analyzers are given.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import html
 import json
@@ -334,6 +335,10 @@ def _parallel(workers: int) -> _Parallel:
     once, not on every run."""
     pool = _POOLS.get(workers)
     if pool is None or pool.broken:
+        if not _POOLS:
+            # Stopped before the interpreter tears down the modules the pool's exit code
+            # needs; left to the garbage collector, it prints an "Exception ignored" trace.
+            atexit.register(shutdown_workers)
         pool = _POOLS[workers] = _Parallel(workers)
     return pool
 

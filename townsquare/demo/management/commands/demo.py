@@ -93,6 +93,10 @@ class Command(BaseCommand):
         # the tasks the imports queued then find nothing left to do.
         self.stdout.write("Enriching the messages (language, sentiment, questions, thanks...)")
         call_command("enrich", verbosity=opts["verbosity"])
+        # Engagement levels and identity suggestions are refreshed by the tasks the imports
+        # queued; computed now, the demo shows them before any worker has run.
+        call_command("engagement", verbosity=opts["verbosity"])
+        call_command("resolve", verbosity=opts["verbosity"])
 
         host, port = opts["host"], opts["port"]
         if not User.objects.filter(username=DEMO_USER).exists():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from django.contrib.auth.models import User
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Schema
 from ninja.errors import HttpError
@@ -36,9 +38,30 @@ AwareTime = Annotated[datetime, AfterValidator(_utc)]
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
+M = TypeVar("M", bound=Model)
+
+
 class Pagination(Schema):
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="At most 200.")
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+def paginate(
+    page: Pagination,
+    counted: QuerySet[M],
+    convert: Callable[[M], Any],
+    *,
+    rows: QuerySet[M] | None = None,
+) -> dict[str, Any]:
+    """The fields of every list response: the total, the window asked for, and its items
+    (read from `rows` when the listing needs more joins than the count)."""
+    window = (counted if rows is None else rows)[page.offset : page.offset + page.limit]
+    return {
+        "count": counted.count(),
+        "limit": page.limit,
+        "offset": page.offset,
+        "items": [convert(row) for row in window],
+    }
 
 
 def acting_user(request: HttpRequest) -> User:

@@ -9,6 +9,7 @@ a section of the same id, so htmx can swap it in place too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -116,26 +117,58 @@ def _saved(request: HttpRequest, text: str) -> None:
         messages.success(request, text)
 
 
+def _submit(
+    request: HttpRequest,
+    *,
+    person: Member,
+    form: forms.Form,
+    save: Callable[[dict[str, Any]], str],
+    section: str,
+    action_name: str,
+    heading: str,
+    submit: str,
+    extra: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The shape of every "add to a member's memory" POST: a valid form is saved through its
+    service (`save` returns the confirmation; a ValueError becomes a form error) and leads back
+    to its section of the member page; otherwise the form comes back with its errors."""
+    if form.is_valid():
+        try:
+            confirmation = save(form.cleaned_data)
+        except ValueError as e:
+            form.add_error(None, str(e))
+        else:
+            _saved(request, confirmation)
+            return _back_to(person.pk, section)
+    return _form_page(
+        request,
+        person=person,
+        form=form,
+        action=reverse(action_name, args=[person.pk]),
+        section=section,
+        heading=heading,
+        submit=submit,
+        extra=extra,
+    )
+
+
 @login_required
 @require_POST
 def add_note(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
     person = get_object_or_404(Member, pk=member_id)
-    form = NoteForm(request.POST, prefix="note")
-    if form.is_valid():
-        try:
-            memory.do_add_note(member=person, author=request.user, text=form.cleaned_data["text"])  # type: ignore[arg-type]
-        except ValueError as e:
-            form.add_error(None, str(e))
-        else:
-            _saved(request, "Note added.")
-            return _back_to(person.pk, "memory-notes")
-    return _form_page(
+
+    def save(data: dict[str, Any]) -> str:
+        memory.do_add_note(member=person, author=request.user, text=data["text"])  # type: ignore[arg-type]
+        return "Note added."
+
+    return _submit(
         request,
         person=person,
-        form=form,
-        action=reverse("memory_add_note", args=[person.pk]),
+        form=NoteForm(request.POST, prefix="note"),
+        save=save,
         section="memory-notes",
+        action_name="memory_add_note",
         heading="Add a note",
         submit="Add note",
     )
@@ -189,29 +222,25 @@ def delete_note(request: HttpRequest, note_id: int) -> HttpResponse:
 def log_touchpoint(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
     person = get_object_or_404(Member, pk=member_id)
-    form = TouchpointForm(request.POST, prefix="touchpoint")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            memory.do_log_touchpoint(
-                member=person,
-                staff=request.user,  # type: ignore[arg-type]
-                happened_at=data["happened_at"],
-                channel=data["channel"],
-                reason=data["reason"],
-                outcome=data["outcome"],
-            )
-        except ValueError as e:
-            form.add_error(None, str(e))
-        else:
-            _saved(request, "Touchpoint logged.")
-            return _back_to(person.pk, "memory-touchpoints")
-    return _form_page(
+
+    def save(data: dict[str, Any]) -> str:
+        memory.do_log_touchpoint(
+            member=person,
+            staff=request.user,  # type: ignore[arg-type]
+            happened_at=data["happened_at"],
+            channel=data["channel"],
+            reason=data["reason"],
+            outcome=data["outcome"],
+        )
+        return "Touchpoint logged."
+
+    return _submit(
         request,
         person=person,
-        form=form,
-        action=reverse("memory_log_touchpoint", args=[person.pk]),
+        form=TouchpointForm(request.POST, prefix="touchpoint"),
+        save=save,
         section="memory-touchpoints",
+        action_name="memory_log_touchpoint",
         heading="Log a touchpoint",
         submit="Log touchpoint",
         extra={"channel_suggestions": CHANNEL_SUGGESTIONS},
@@ -223,28 +252,24 @@ def log_touchpoint(request: HttpRequest, member_id: int) -> HttpResponse:
 def add_knowledge(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
     person = get_object_or_404(Member, pk=member_id)
-    form = KnowledgeForm(request.POST, prefix="knowledge")
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            memory.do_add_knowledge(
-                member=person,
-                created_by=request.user,  # type: ignore[arg-type]
-                title=data["title"],
-                url=data["url"],
-                note=data["note"],
-            )
-        except ValueError as e:
-            form.add_error(None, str(e))
-        else:
-            _saved(request, "Saved what they taught us.")
-            return _back_to(person.pk, "memory-knowledge")
-    return _form_page(
+
+    def save(data: dict[str, Any]) -> str:
+        memory.do_add_knowledge(
+            member=person,
+            created_by=request.user,  # type: ignore[arg-type]
+            title=data["title"],
+            url=data["url"],
+            note=data["note"],
+        )
+        return "Saved what they taught us."
+
+    return _submit(
         request,
         person=person,
-        form=form,
-        action=reverse("memory_add_knowledge", args=[person.pk]),
+        form=KnowledgeForm(request.POST, prefix="knowledge"),
+        save=save,
         section="memory-knowledge",
+        action_name="memory_add_knowledge",
         heading="What they taught us",
         submit="Save",
     )
@@ -336,25 +361,22 @@ def delete_knowledge(request: HttpRequest, entry_id: int) -> HttpResponse:
 def add_tag(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
     person = get_object_or_404(Member, pk=member_id)
-    form = TagForm(request.POST, prefix="tag")
-    if form.is_valid():
-        try:
-            tag = memory.do_tag_members(
-                members=[person],
-                tag_name=form.cleaned_data["name"],
-                actor=request.user,  # type: ignore[arg-type]
-            )
-        except ValueError as e:
-            form.add_error(None, str(e))
-        else:
-            _saved(request, f"Tagged “{tag.name}”.")
-            return _back_to(person.pk, "memory-tags")
-    return _form_page(
+
+    def save(data: dict[str, Any]) -> str:
+        tag = memory.do_tag_members(
+            members=[person],
+            tag_name=data["name"],
+            actor=request.user,  # type: ignore[arg-type]
+        )
+        return f"Tagged “{tag.name}”."
+
+    return _submit(
         request,
         person=person,
-        form=form,
-        action=reverse("memory_add_tag", args=[person.pk]),
+        form=TagForm(request.POST, prefix="tag"),
+        save=save,
         section="memory-tags",
+        action_name="memory_add_tag",
         heading="Add a tag",
         submit="Add tag",
     )
@@ -377,22 +399,19 @@ def set_field(request: HttpRequest, member_id: int) -> HttpResponse:
     """Add, change or (with an empty value) remove one custom field."""
     _require_writer(request)
     person = get_object_or_404(Member, pk=member_id)
-    form = CustomFieldForm(request.POST, prefix="field")
-    if form.is_valid():
-        name, value = form.cleaned_data["name"], form.cleaned_data["value"]
-        try:
-            memory.do_set_custom_field(member=person, name=name, value=value)
-        except ValueError as e:
-            form.add_error(None, str(e))
-        else:
-            _saved(request, f"Saved “{name}”." if value.strip() else f"Removed “{name}”.")
-            return _back_to(person.pk, "memory-fields")
-    return _form_page(
+
+    def save(data: dict[str, Any]) -> str:
+        name, value = data["name"], data["value"]
+        memory.do_set_custom_field(member=person, name=name, value=value)
+        return f"Saved “{name}”." if value.strip() else f"Removed “{name}”."
+
+    return _submit(
         request,
         person=person,
-        form=form,
-        action=reverse("memory_set_field", args=[person.pk]),
+        form=CustomFieldForm(request.POST, prefix="field"),
+        save=save,
         section="memory-fields",
+        action_name="memory_set_field",
         heading="Custom field",
         submit="Save field",
     )

@@ -12,7 +12,7 @@ from ninja.params import P, PathEx
 from pydantic import Field
 
 from townsquare.api.convert import identity_out, member_out, member_summary
-from townsquare.api.params import NO_NUL, AwareTime, Id, Pagination, acting_user, writer
+from townsquare.api.params import NO_NUL, AwareTime, Id, Pagination, acting_user, paginate, writer
 from townsquare.api.schemas import ErrorOut, IdentityList, MemberOut, MemberPage, MemberPatch
 from townsquare.api.services import do_rename_member
 from townsquare.community.memory import do_set_custom_field
@@ -127,13 +127,8 @@ def list_members(
 ) -> MemberPage:
     """Members by name, without those merged into another or erased unless asked."""
     members = filter_members(filters)
-    rows = list(_with_tags_and_identities(members)[page.offset : page.offset + page.limit])
-    return MemberPage(
-        count=members.count(),
-        limit=page.limit,
-        offset=page.offset,
-        items=[member_summary(m) for m in rows],
-    )
+    rows = _with_tags_and_identities(members)
+    return MemberPage(**paginate(page, members, member_summary, rows=rows))
 
 
 @router.get(

@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from ninja.params import P, PathEx
 
 from townsquare.api.convert import knowledge_out, note_out, touchpoint_out
-from townsquare.api.params import Pagination, writer
+from townsquare.api.params import Pagination, paginate, writer
 from townsquare.api.schemas import (
     ErrorOut,
     KnowledgeIn,
@@ -72,13 +72,7 @@ def _interaction(interaction_id: int | None, member: Member) -> Interaction | No
 def list_notes(request: HttpRequest, member_id: ObjectId, page: Query[Pagination]) -> NotePage:
     """Newest first."""
     notes = Note.objects.filter(member=_member(member_id))
-    rows = notes.select_related("author")[page.offset : page.offset + page.limit]
-    return NotePage(
-        count=notes.count(),
-        limit=page.limit,
-        offset=page.offset,
-        items=[note_out(n) for n in rows],
-    )
+    return NotePage(**paginate(page, notes, note_out, rows=notes.select_related("author")))
 
 
 @router.post(
@@ -136,13 +130,8 @@ def list_touchpoints(
 ) -> TouchpointPage:
     """Most recent contact first."""
     touchpoints = Touchpoint.objects.filter(member=_member(member_id))
-    rows = touchpoints.select_related("staff")[page.offset : page.offset + page.limit]
-    return TouchpointPage(
-        count=touchpoints.count(),
-        limit=page.limit,
-        offset=page.offset,
-        items=[touchpoint_out(t) for t in rows],
-    )
+    rows = touchpoints.select_related("staff")
+    return TouchpointPage(**paginate(page, touchpoints, touchpoint_out, rows=rows))
 
 
 @router.post(
@@ -182,13 +171,8 @@ def list_knowledge(
 ) -> KnowledgePage:
     """Newest first."""
     entries = KnowledgeEntry.objects.filter(member=_member(member_id))
-    rows = entries.select_related("created_by")[page.offset : page.offset + page.limit]
-    return KnowledgePage(
-        count=entries.count(),
-        limit=page.limit,
-        offset=page.offset,
-        items=[knowledge_out(k) for k in rows],
-    )
+    rows = entries.select_related("created_by")
+    return KnowledgePage(**paginate(page, entries, knowledge_out, rows=rows))
 
 
 @router.post(

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     # For the API docs' own Swagger UI files, served here rather than from a CDN.
     "ninja",
     "townsquare.people",
+    "townsquare.staff",
     # Background tasks: Django's Tasks API (backport) with its database and RQ backends.
     "django_tasks",
     "django_tasks_db",

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from townsquare.api.api import api
 
+handler403 = "townsquare.front.access.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),

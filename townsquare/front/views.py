@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -15,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from townsquare.community.models import Conversation, Interaction
 from townsquare.connectors.models import ImportRun
@@ -31,7 +30,9 @@ from townsquare.front.access import (
     can_edit_members,
     can_export_members,
     can_manage_terms,
+    can_read,
     can_write_memory,
+    requires,
 )
 from townsquare.front.forms import (
     ConversationFilterForm,
@@ -82,7 +83,8 @@ def render_listing(
     return response
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "section": "home",
@@ -93,7 +95,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "front/home.html", context)
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def members(request: HttpRequest) -> HttpResponse:
     form = MemberListForm(request.GET)
     form.load_choices()
@@ -117,7 +120,8 @@ def members(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def member(request: HttpRequest, member_id: int) -> HttpResponse:
     person = get_object_or_404(queries.member_with_identities(), pk=member_id)
     if person.merged_into_id is not None:  # merged: the person lives on the absorbing member
@@ -151,7 +155,8 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def conversations(request: HttpRequest) -> HttpResponse:
     form = ConversationFilterForm(request.GET)
     page = paginate(request, queries.conversations(**form.values()))
@@ -166,7 +171,8 @@ def conversations(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     item = get_object_or_404(
         Conversation.objects.select_related("source", "channel"), pk=conversation_id
@@ -182,7 +188,8 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     return render(request, "front/conversation.html", context)
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def imports(request: HttpRequest) -> HttpResponse:
     page = paginate(request, queries.import_runs())
     context = {"section": "imports", "page": page}
@@ -195,7 +202,8 @@ def imports(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def import_run(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(ImportRun.objects.select_related("source"), pk=run_id)
     page = paginate(request, run.rejected.order_by("id"))
@@ -236,14 +244,14 @@ def _message_url(item: Interaction) -> str:
     return "/"
 
 
-@login_required
+@requires(can_read)
 @require_http_methods(["GET", "POST"])
 def correct_labels(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """A person's labels for one message. GET: the form (only the form for htmx, which loads it
     when the disclosure opens). POST: one correction per changed field; htmx gets the message's
     labels back, a plain form post goes back to the page it came from."""
     if not can_correct_labels(request.user):
-        raise PermissionDenied("Only staff can correct labels.")
+        raise PermissionDenied("Only moderators, managers and admins can correct labels.")
     rows = queries.labelled_interactions().filter(pk=interaction_id)
     item = get_object_or_404(rows)
     enrichment = queries.enrichment_of(item)
@@ -292,7 +300,7 @@ def correct_labels(request: HttpRequest, interaction_id: int) -> HttpResponse:
     return render(request, "front/correct_labels.html", context, status=status)
 
 
-@login_required
+@requires(can_read)
 @require_http_methods(["GET", "POST"])
 def terms(request: HttpRequest) -> HttpResponse:
     """The tracked terms, and the form to add one."""
@@ -301,7 +309,7 @@ def terms(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if not may_manage:
-            raise PermissionDenied("Only staff can add tracked terms.")
+            raise PermissionDenied("Only managers and admins can add tracked terms.")
         form = TrackedTermForm(request.POST)
         if form.is_valid():
             term = do_track_term(
@@ -325,7 +333,8 @@ def terms(request: HttpRequest) -> HttpResponse:
     return render(request, "front/terms.html", context, status=status)
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def term(request: HttpRequest, term_id: int) -> HttpResponse:
     """The messages that mention one tracked term, newest first."""
     tracked = get_object_or_404(TrackedTerm.objects.select_related("created_by"), pk=term_id)
@@ -344,12 +353,12 @@ def term(request: HttpRequest, term_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def term_active(request: HttpRequest, term_id: int) -> HttpResponse:
     """Pause or resume a tracked term. Resuming searches the messages it missed meanwhile."""
     if not can_manage_terms(request.user):
-        raise PermissionDenied("Only staff can pause or resume tracked terms.")
+        raise PermissionDenied("Only managers and admins can pause or resume tracked terms.")
     tracked = get_object_or_404(TrackedTerm, pk=term_id)
     if request.POST.get("active") == "1":
         do_track_term(term=tracked.term, kind=tracked.kind, user=request.user)  # type: ignore[arg-type]

@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from townsquare.community.models import AuditEntry, Member, MergeSuggestion
 from townsquare.community.resolution import open_suggestions
@@ -26,7 +25,7 @@ from townsquare.community.services import (
     do_unmerge_member,
 )
 from townsquare.front import queries
-from townsquare.front.access import can_merge_members
+from townsquare.front.access import can_merge_members, can_read, requires
 
 # The flags staff may set on a member page, with the words of their buttons.
 MARKS = {"is_team": "team", "is_bot": "bot", "do_not_contact": "do not contact"}
@@ -40,7 +39,7 @@ def paginate(request: HttpRequest, items: QuerySet[Any]) -> Page[Any]:
 
 def _staff_user(request: HttpRequest) -> User:
     if not can_merge_members(request.user):
-        raise PermissionDenied("Only staff can merge, unmerge and mark members.")
+        raise PermissionDenied("Only managers and admins can merge, unmerge and mark members.")
     assert isinstance(request.user, User)  # noqa: S101 - staff implies a signed-in user
     return request.user
 
@@ -54,14 +53,15 @@ def member_identity_context(request: HttpRequest, member: Member) -> dict[str, A
     }
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def merges(request: HttpRequest) -> HttpResponse:
     page = paginate(request, open_suggestions())
     context = {"section": "members", "page": page, "can_merge": can_merge_members(request.user)}
     return render(request, "front/merge_suggestions.html", context)
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def merge_decide(request: HttpRequest, suggestion_id: int) -> HttpResponse:
     user = _staff_user(request)
@@ -83,10 +83,11 @@ def merge_decide(request: HttpRequest, suggestion_id: int) -> HttpResponse:
     return redirect("merges")
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def audit(request: HttpRequest) -> HttpResponse:
     if not can_merge_members(request.user):
-        raise PermissionDenied("Only staff can read the audit log.")
+        raise PermissionDenied("Only managers and admins can read the audit log.")
     page = paginate(request, AuditEntry.objects.select_related("actor"))
     ids = {i for entry in page.object_list for i in entry.member_ids}
     names = dict(Member.objects.filter(id__in=ids).values_list("id", "display_name"))
@@ -109,7 +110,7 @@ def _active_member(member_id: int) -> Member:
     )
 
 
-@login_required
+@requires(can_read)
 def member_merge(request: HttpRequest, member_id: int) -> HttpResponse:
     """Search the member to merge into this one."""
     _staff_user(request)
@@ -126,7 +127,7 @@ def member_merge(request: HttpRequest, member_id: int) -> HttpResponse:
     return render(request, "front/merge_search.html", context)
 
 
-@login_required
+@requires(can_read)
 def member_merge_confirm(request: HttpRequest, member_id: int, other_id: int) -> HttpResponse:
     """Confirm, then merge the other member into this one."""
     user = _staff_user(request)
@@ -159,7 +160,7 @@ def member_merge_confirm(request: HttpRequest, member_id: int, other_id: int) ->
     return render(request, "front/merge_confirm.html", context)
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def member_unmerge(request: HttpRequest, member_id: int) -> HttpResponse:
     """Split an absorbed member out of the member it was merged into."""
@@ -179,7 +180,7 @@ def member_unmerge(request: HttpRequest, member_id: int) -> HttpResponse:
     return redirect("member", absorbed.pk)
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def member_mark(request: HttpRequest, member_id: int) -> HttpResponse:
     user = _staff_user(request)

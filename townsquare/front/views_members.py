@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from townsquare.community.memory import do_tag_members
 from townsquare.community.models import AuditAction, AuditEntry, Member
-from townsquare.front.access import can_edit_members, can_export_members
+from townsquare.front.access import can_edit_members, can_export_members, can_read, requires
 from townsquare.front.members_filters import (
     MemberFilters,
     csv_lines,
@@ -47,7 +46,7 @@ def _staff(request: HttpRequest) -> User:
     return user
 
 
-@login_required
+@requires(can_read)
 @require_GET
 def members_export(request: HttpRequest) -> StreamingHttpResponse:
     if not can_export_members(request.user):
@@ -68,7 +67,7 @@ def members_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def members_tag(request: HttpRequest) -> HttpResponse:
     """Tag the members ticked on the list."""
@@ -95,7 +94,7 @@ def members_tag(request: HttpRequest) -> HttpResponse:
     return redirect(target)
 
 
-@login_required
+@requires(can_read)
 @require_http_methods(["GET", "POST"])
 def members_tag_all(request: HttpRequest) -> HttpResponse:
     """Tag every member the filters select, after a confirmation that shows how many. The
@@ -137,7 +136,7 @@ def members_tag_all(request: HttpRequest) -> HttpResponse:
     return render(request, "front/members_tag_all.html", context, status=400 if error else 200)
 
 
-@login_required
+@requires(can_read)
 @require_GET
 def segments(request: HttpRequest) -> HttpResponse:
     page = Paginator(Segment.objects.select_related("created_by"), SEGMENTS_PER_PAGE).get_page(
@@ -154,7 +153,7 @@ def segments(request: HttpRequest) -> HttpResponse:
     return render(request, "front/segments.html", context)
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def segment_create(request: HttpRequest) -> HttpResponse:
     actor = _staff(request)
@@ -173,7 +172,7 @@ def segment_create(request: HttpRequest) -> HttpResponse:
     return redirect("segments")
 
 
-@login_required
+@requires(can_read)
 @require_GET
 def segment_open(request: HttpRequest, segment_id: int) -> HttpResponse:
     """The member list with the segment's filters: its members as of now."""
@@ -181,7 +180,7 @@ def segment_open(request: HttpRequest, segment_id: int) -> HttpResponse:
     return redirect(_members_url(parse_filters(segment.filters)))
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def segment_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
     _staff(request)
@@ -199,7 +198,7 @@ def segment_edit(request: HttpRequest, segment_id: int) -> HttpResponse:
     return redirect("segments")
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def segment_delete(request: HttpRequest, segment_id: int) -> HttpResponse:
     _staff(request)

@@ -14,7 +14,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -34,7 +33,7 @@ from townsquare.community.models import (
 
 # The module, not its names: views imports this module too, for the member page's context.
 from townsquare.front import views as pages
-from townsquare.front.access import can_change_note, can_write_memory
+from townsquare.front.access import can_change_note, can_read, can_write_memory, requires
 from townsquare.front.forms_memory import (
     CustomFieldForm,
     KnowledgeForm,
@@ -74,7 +73,7 @@ def member_memory(request: HttpRequest, person: Member) -> dict[str, Any]:
 
 def _require_writer(request: HttpRequest) -> None:
     if not can_write_memory(request.user):
-        raise PermissionDenied("Only staff can change a member's memory.")
+        raise PermissionDenied("Only managers and admins can change a member's memory.")
 
 
 def _back_to(person_id: int, anchor: str) -> HttpResponseRedirect:
@@ -152,7 +151,7 @@ def _submit(
     )
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def add_note(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
@@ -181,7 +180,7 @@ def _own_note(request: HttpRequest, note_id: int) -> Note:
     return note
 
 
-@login_required
+@requires(can_read)
 @require_http_methods(["GET", "POST"])
 def edit_note(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _own_note(request, note_id)
@@ -207,7 +206,7 @@ def edit_note(request: HttpRequest, note_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def delete_note(request: HttpRequest, note_id: int) -> HttpResponse:
     note = _own_note(request, note_id)
@@ -217,7 +216,7 @@ def delete_note(request: HttpRequest, note_id: int) -> HttpResponse:
     return _back_to(member_id, "memory-notes")
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def log_touchpoint(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
@@ -247,7 +246,7 @@ def log_touchpoint(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def add_knowledge(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
@@ -283,7 +282,7 @@ def _message_url(item: Interaction) -> str:
     return reverse("home")
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def taught_us(request: HttpRequest, interaction_id: int) -> HttpResponse:
     """One click on a message: a knowledge entry credited to its author, then its edit form."""
@@ -301,7 +300,7 @@ def taught_us(request: HttpRequest, interaction_id: int) -> HttpResponse:
     return HttpResponseRedirect(f"{edit}?{urlencode({'next': back})}")
 
 
-@login_required
+@requires(can_read)
 @require_http_methods(["GET", "POST"])
 def edit_knowledge(request: HttpRequest, entry_id: int) -> HttpResponse:
     _require_writer(request)
@@ -345,7 +344,7 @@ def edit_knowledge(request: HttpRequest, entry_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def delete_knowledge(request: HttpRequest, entry_id: int) -> HttpResponse:
     _require_writer(request)
@@ -356,7 +355,7 @@ def delete_knowledge(request: HttpRequest, entry_id: int) -> HttpResponse:
     return _back_to(member_id, "memory-knowledge")
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def add_tag(request: HttpRequest, member_id: int) -> HttpResponse:
     _require_writer(request)
@@ -382,7 +381,7 @@ def add_tag(request: HttpRequest, member_id: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def remove_tag(request: HttpRequest, member_id: int, tag_id: int) -> HttpResponse:
     _require_writer(request)
@@ -393,7 +392,7 @@ def remove_tag(request: HttpRequest, member_id: int, tag_id: int) -> HttpRespons
     return _back_to(person.pk, "memory-tags")
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def set_field(request: HttpRequest, member_id: int) -> HttpResponse:
     """Add, change or (with an empty value) remove one custom field."""

@@ -12,7 +12,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from townsquare.community.models import Member
 from townsquare.community.privacy import do_erase_member, do_export_member
-from townsquare.front.access import can_handle_privacy_requests
+from townsquare.front.access import can_handle_privacy_requests, can_read, requires
 
 
 def member_privacy(request: HttpRequest) -> dict[str, Any]:
@@ -57,11 +56,11 @@ class EraseForm(forms.Form):
 def _require_permission(request: HttpRequest) -> User:
     user = request.user
     if not can_handle_privacy_requests(user) or not isinstance(user, User):
-        raise PermissionDenied("Only staff can export or erase a member's data.")
+        raise PermissionDenied("Only admins can export or erase a member's data.")
     return user
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def member_export(request: HttpRequest, member_id: int) -> HttpResponse:
     user = _require_permission(request)
@@ -77,7 +76,7 @@ def member_export(request: HttpRequest, member_id: int) -> HttpResponse:
     return response
 
 
-@login_required
+@requires(can_read)
 @require_http_methods(["GET", "POST"])
 def member_erase(request: HttpRequest, member_id: int) -> HttpResponse:
     user = _require_permission(request)

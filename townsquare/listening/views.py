@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,9 +16,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from townsquare.community.models import Channel, Interaction
+from townsquare.front.access import can_read, requires
 from townsquare.listening import pulse as pulse_data
 from townsquare.listening.models import Alert, AlertMetric
 
@@ -165,7 +165,8 @@ def _topic_rows(items: list[pulse_data.Topic]) -> list[dict[str, Any]]:
     ]
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def pulse(request: HttpRequest) -> HttpResponse:
     form = PulseForm(request.GET)
     choice = form.values()
@@ -244,7 +245,8 @@ class AlertFilterForm(forms.Form):
         return {"metric": data.get("metric") or "", "channel": data.get("channel")}
 
 
-@login_required
+@requires(can_read)
+@require_safe
 def alerts(request: HttpRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET)
     filters = form.values()
@@ -268,7 +270,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@login_required
+@requires(can_read)
 @require_POST
 def acknowledge(request: HttpRequest, alert_id: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=alert_id)

@@ -56,7 +56,7 @@ def bob(db: None) -> User:
 
 @pytest.fixture
 def charlie(db: None) -> User:
-    """Signed in, but not staff: the API refuses him."""
+    """A user without a staff role: the API refuses him."""
     return make_staff("charlie", staff=False)
 
 

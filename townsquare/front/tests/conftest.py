@@ -28,8 +28,14 @@ def alice_client(client: Client, alice: User) -> Client:
 
 @pytest.fixture
 def charlie(db: None) -> User:
-    """Signed in, but not staff: may read, may not correct labels or manage terms."""
-    return make_staff("charlie", staff=False)
+    """A viewer: may read every page, may not correct labels, manage terms or change anything."""
+    return make_staff("charlie", role="viewer")
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """Signed in, but with no staff role: may see nothing."""
+    return make_staff("oscar", staff=False)
 
 
 DUMMY_TASKS = "django_tasks.backends.dummy.DummyBackend"

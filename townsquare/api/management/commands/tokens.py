@@ -40,8 +40,8 @@ class Command(BaseCommand):
             raise CommandError(str(e), returncode=2) from None
         if not can_read_api(user):
             self.stderr.write(
-                f"warning: {username} is not active staff: the API refuses this token until "
-                "they are."
+                f"warning: {username} has no staff role: the API refuses this token until "
+                "they have one (townsquare staff role USERNAME ROLE)."
             )
         self.stdout.write(f"Created token #{token.pk} {token.name!r} for {username}.")
         self.stdout.write("Its key, shown this once (keep it secret; it cannot be shown again):")

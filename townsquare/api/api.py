@@ -7,13 +7,14 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from townsquare.api.auth import StaffSessionAuth, TokenAuth
-from townsquare.api.routers import identities, members, memory
+from townsquare.api.routers import identities, members, memory, segments
 
 api = NinjaAPI(
     title="Townsquare API",
     version="1",
     description=(
-        "Members, identities, notes, touchpoints and knowledge. Authenticate with "
+        "Members, identities, notes, touchpoints, knowledge, and segments (saved member-list "
+        "filters, with the members each selects now). Authenticate with "
         "`Authorization: Bearer <key>` (create a key with `townsquare tokens create USERNAME "
         '--name NAME`). Errors are JSON: `{"detail": ...}`.'
     ),
@@ -23,3 +24,4 @@ api = NinjaAPI(
 api.add_router("", members.router)
 api.add_router("", identities.router)
 api.add_router("", memory.router)
+api.add_router("", segments.router)

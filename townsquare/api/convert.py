@@ -15,6 +15,8 @@ from townsquare.api.schemas import (
     MemberOut,
     MemberSummaryOut,
     NoteOut,
+    SegmentDetailOut,
+    SegmentOut,
     SourceOut,
     TagOut,
     TouchpointOut,
@@ -28,6 +30,7 @@ from townsquare.community.models import (
     Note,
     Touchpoint,
 )
+from townsquare.segments.models import Segment
 
 
 def user_out(user: User | None) -> UserOut | None:
@@ -85,8 +88,9 @@ def member_summary(member: Member) -> MemberSummaryOut:
     )
 
 
-def _custom_fields(value: Any) -> dict[str, str]:
-    # Written as name -> text by the services; anything else a script stored is shown as text.
+def _text_map(value: Any) -> dict[str, str]:
+    # Custom fields and segment filters are written as name -> text by the services; anything
+    # else a script stored is shown as text.
     if not isinstance(value, dict):
         return {}
     return {str(k): v if isinstance(v, str) else str(v) for k, v in value.items()}
@@ -102,7 +106,7 @@ def member_out(member: Member, *, notes: int, touchpoints: int, knowledge: int) 
         is_team=member.is_team,
         is_bot=member.is_bot,
         do_not_contact=member.do_not_contact,
-        custom_fields=_custom_fields(member.custom_fields),
+        custom_fields=_text_map(member.custom_fields),
         merged_into_id=member.merged_into_id,
         merged_at=member.merged_at,
         erased_at=member.erased_at,
@@ -158,3 +162,18 @@ def knowledge_out(entry: KnowledgeEntry) -> KnowledgeOut:
         created_by=user_out(entry.created_by),
         created_at=entry.created_at,
     )
+
+
+def segment_out(segment: Segment) -> SegmentOut:
+    return SegmentOut(
+        id=segment.pk,
+        name=segment.name,
+        description=segment.description,
+        filters=_text_map(segment.filters),
+        created_by=user_out(segment.created_by),
+        created_at=segment.created_at,
+    )
+
+
+def segment_detail_out(segment: Segment, *, member_count: int) -> SegmentDetailOut:
+    return SegmentDetailOut(**segment_out(segment).model_dump(), member_count=member_count)

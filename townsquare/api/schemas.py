@@ -9,6 +9,7 @@ from ninja import Schema
 from pydantic import Field
 
 from townsquare.api.params import NO_NUL, AwareTime, Id
+from townsquare.segments.services import NAME_LENGTH as SEGMENT_NAME_LENGTH
 
 # Free text a client sends: generous, but bounded, so a request cannot fill the database.
 TEXT_MAX = 20_000
@@ -186,3 +187,43 @@ class KnowledgePage(Page):
 
 class IdentityList(Schema):
     items: list[IdentityOut]
+
+
+# A member-list filter as a client sends it: the text of the list page's query string
+# ("tag": "3", "merged": "on"), or the number or boolean it stands for ("tag": 3, "merged": true).
+FilterValue = Annotated[str, Field(max_length=1000, pattern=NO_NUL)] | int | bool
+SegmentFilters = Annotated[dict[FieldName, FilterValue], Field(max_length=50)]
+SegmentName = Annotated[str, Field(min_length=1, max_length=SEGMENT_NAME_LENGTH, pattern=NO_NUL)]
+SegmentDescription = Annotated[str, Field(max_length=TEXT_MAX, pattern=NO_NUL)]
+
+
+class SegmentOut(Schema):
+    id: int
+    name: str
+    description: str
+    # The member list's query-string parameters, as the list page saves them: text values, and
+    # only the filters that differ from the defaults.
+    filters: dict[str, str]
+    created_by: UserOut | None
+    created_at: datetime
+
+
+class SegmentDetailOut(SegmentOut):
+    member_count: int
+
+
+class SegmentIn(Schema):
+    name: SegmentName
+    description: SegmentDescription = ""
+    filters: SegmentFilters = Field(default_factory=dict)
+
+
+class SegmentPatch(Schema):
+    name: SegmentName | None = None
+    description: SegmentDescription | None = None
+    # Replaces the segment's filters as a whole ({} selects every member).
+    filters: SegmentFilters | None = None
+
+
+class SegmentPage(Page):
+    items: list[SegmentOut]

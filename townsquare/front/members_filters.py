@@ -53,6 +53,8 @@ MIN_SENTIMENT_MESSAGES = 3
 SUPPORTED_SENTIMENTS = (SentimentLabel.POSITIVE, SentimentLabel.NEUTRAL, SentimentLabel.NEGATIVE)
 FLAG_CHOICES = [("", "Any"), ("yes", "Only"), ("no", "Exclude")]
 FLAG_FIELDS = {"team": "is_team", "bot": "is_bot", "dnc": "do_not_contact"}
+# The largest id a database integer column holds: a larger one is a bad value, not a crash.
+MAX_ID = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -125,15 +127,21 @@ class MemberListForm(forms.Form):
     platform = forms.ChoiceField(
         label="Platform", required=False, choices=[("", "All platforms"), *Platform.choices]
     )
-    source = forms.IntegerField(label="Source", required=False, min_value=1, widget=forms.Select)
-    channel = forms.IntegerField(label="Wrote in", required=False, min_value=1, widget=forms.Select)
+    source = forms.IntegerField(
+        label="Source", required=False, min_value=1, max_value=MAX_ID, widget=forms.Select
+    )
+    channel = forms.IntegerField(
+        label="Wrote in", required=False, min_value=1, max_value=MAX_ID, widget=forms.Select
+    )
     language = forms.ChoiceField(label="Wrote in language", required=False)
     level = forms.ChoiceField(
         label="Engagement",
         required=False,
         choices=[("", "Any level"), *EngagementLevel.choices],
     )
-    tag = forms.IntegerField(label="Tag", required=False, min_value=1, widget=forms.Select)
+    tag = forms.IntegerField(
+        label="Tag", required=False, min_value=1, max_value=MAX_ID, widget=forms.Select
+    )
     activity = forms.ChoiceField(
         label="Activity",
         required=False,
@@ -342,8 +350,10 @@ def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet
             qs = qs.filter(last_seen_at__gte=since)
     if f.first_seen_after is not None:
         qs = qs.filter(first_seen_at__gte=_day_start(f.first_seen_after))
-    if f.first_seen_before is not None:
+    if f.first_seen_before is not None and f.first_seen_before < date.max:
         qs = qs.filter(first_seen_at__lt=_day_start(f.first_seen_before + timedelta(days=1)))
+    elif f.first_seen_before is not None:  # the last day there is: no next day to stop at
+        qs = qs.filter(first_seen_at__isnull=False)
     if f.sentiment in SENTIMENT_WINDOWS:
         qs = qs.filter(pk__in=mostly_negative(SENTIMENT_WINDOWS[f.sentiment][1], now=now))
     for name, field in FLAG_FIELDS.items():

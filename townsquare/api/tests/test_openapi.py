@@ -14,6 +14,9 @@ PATHS = {
     "/api/v1/notes/{note_id}": {"patch", "delete"},
     "/api/v1/members/{member_id}/touchpoints": {"get", "post"},
     "/api/v1/members/{member_id}/knowledge": {"get", "post"},
+    "/api/v1/segments": {"get", "post"},
+    "/api/v1/segments/{segment_id}": {"get", "patch", "delete"},
+    "/api/v1/segments/{segment_id}/members": {"get"},
 }
 
 

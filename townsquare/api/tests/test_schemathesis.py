@@ -16,11 +16,12 @@ from django.db import close_old_connections
 from townsquare.api.services import do_create_token
 from townsquare.api.tests.conftest import BASE, Community, at
 from townsquare.community.models import Note, Touchpoint
+from townsquare.segments.services import do_save_segment
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
 
-# Per strategy below: about 130 requests in all, a few seconds.
+# Per strategy below: about 180 requests in all, a few seconds.
 EXAMPLES = 10
 
 
@@ -41,12 +42,16 @@ def test_it_answers_generated_requests_as_its_schema_says(
 ) -> None:
     Note.objects.create(member=community.ada, author=alice, text="<b>hi</b>")
     Touchpoint.objects.create(member=community.ada, staff=alice, happened_at=at(3))
+    segment = do_save_segment(
+        name="Speakers", filters={"tag": str(community.speaker.pk)}, actor=alice
+    )
     key = do_create_token(user=alice, name="schemathesis")[1]
     headers = {"Authorization": f"Bearer {key}"}
     schema = schemathesis.openapi.from_wsgi(f"{BASE}/openapi.json", WSGIHandler())
     fixed = {
         "member_id": community.ada.pk,
         "identity_id": community.ada.identities.order_by("id")[0].pk,
+        "segment_id": segment.pk,
     }
     strategies = []
     for result in schema.include(method="GET").get_all_operations():
@@ -56,7 +61,7 @@ def test_it_answers_generated_requests_as_its_schema_says(
         names = {p.name for p in operation.path_parameters}
         if names:
             strategies.append(operation.as_strategy(path_parameters={n: fixed[n] for n in names}))
-    assert len(strategies) == 13  # 7 GET operations, 6 of them with an id in their path
+    assert len(strategies) == 18  # 10 GET operations, 8 of them with an id in their path
 
     def check(case: Any) -> None:
         case.call_and_validate(headers=headers)

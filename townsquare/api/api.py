@@ -4,6 +4,8 @@ browser session of a signed-in staff member (with the CSRF token on writes)."""
 
 from __future__ import annotations
 
+from csp.constants import SELF
+from csp.decorators import csp_update
 from ninja import NinjaAPI
 
 from townsquare.api.auth import StaffSessionAuth, TokenAuth
@@ -20,6 +22,9 @@ api = NinjaAPI(
     ),
     auth=[TokenAuth(), StaffSessionAuth()],
     urls_namespace="api",
+    # Swagger UI runs no inline script (its settings are a JSON data block), but its stylesheet
+    # draws its icons as data: images: the docs page, and only it, may show those.
+    docs_decorator=csp_update({"img-src": [SELF, "data:"]}),
 )
 api.add_router("", members.router)
 api.add_router("", identities.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Role(models.TextChoices):
@@ -37,3 +38,44 @@ class StaffRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role})"
+
+
+class StaffChange(models.Model):
+    """One change to the staff: an account added, a role given, changed or taken away, an
+    account deactivated or reactivated. Names are copied, so the record outlives the users."""
+
+    class Action(models.TextChoices):
+        ADDED = "added", "Added"
+        ROLE = "role", "Role changed"
+        DEACTIVATED = "deactivated", "Deactivated"
+        REACTIVATED = "reactivated", "Reactivated"
+
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # Empty: the change came from the command line.
+    by_name = models.CharField(max_length=150, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, related_name="staff_changes"
+    )
+    username = models.CharField(max_length=150)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    # A role, "" for no role; or "active" / "inactive".
+    before = models.CharField(max_length=20, blank=True)
+    after = models.CharField(max_length=20, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.by_name or 'command line'}: {self.username} {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """What changed, in words: "role manager → moderator", "added as viewer"."""
+        if self.action == self.Action.ADDED:
+            return f"added as {self.after}"
+        if self.action == self.Action.ROLE:
+            return f"role {self.before or 'none'} → {self.after or 'none'}"
+        return self.get_action_display().lower()

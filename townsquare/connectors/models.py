@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -64,3 +65,46 @@ class RejectedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.location}: {self.reason}"
+
+
+class UploadStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class Upload(models.Model):
+    """An export file a staff member uploaded through the web pages, kept on disk, and its
+    import (connectors/uploads.py)."""
+
+    # The stored file, under MEDIA_ROOT: kept after the import, so a failed one can be retried.
+    path = models.CharField(max_length=1000)
+    file_name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=32)
+    source_name = models.CharField(max_length=200, blank=True)
+    # Importer options, as do_import takes them: {"mapping": "<path of mapping.json>"}.
+    options = models.JSONField(default=dict, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=UploadStatus.choices, default=UploadStatus.QUEUED
+    )
+    # The latest attempt's run; earlier attempts stay in the list of runs.
+    run = models.ForeignKey(
+        ImportRun, models.SET_NULL, null=True, blank=True, related_name="uploads"
+    )
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"upload #{self.pk} {self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (UploadStatus.SUCCEEDED, UploadStatus.FAILED)

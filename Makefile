@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://root@127.0.0.1:5432/test
+# The member pages' benchmark fills (and refills) a database of its own, never the tests' one.
+BENCH_PG_URL ?= postgres://root@127.0.0.1:5432/townsquare_bench
 
-.PHONY: demo test lint types test-sqlite test-postgres services bench models install clean
+.PHONY: demo test lint types test-sqlite test-postgres services bench bench-members models install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +46,14 @@ models: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.slack_import
+
+## The member list and member page with 100,000 members and 2,000,000 interactions, on SQLite
+## then PostgreSQL (docs/benchmarks.md, "Member pages"); keeps the data for the next run.
+bench-members: $(STAMP)
+	status=0; \
+	$(BIN)/python -m benchmarks.members_pages --reuse || status=1; \
+	$(BIN)/python -m benchmarks.members_pages --reuse --database-url $(BENCH_PG_URL) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache test-artifacts

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from csp.constants import NONE, SELF
 
 from townsquare.lib.config import (
     ConfigError,
@@ -50,17 +52,22 @@ INSTALLED_APPS = [
     "townsquare.front",
     "townsquare.demo",
     "townsquare.listening",
+    "townsquare.moderation",
     "townsquare.segments",
     "townsquare.api",
     # For the API docs' own Swagger UI files, served here rather than from a CDN.
     "ninja",
     "townsquare.people",
     "townsquare.staff",
+    "townsquare.inbox",
+    "townsquare.care",
     # Background tasks: Django's Tasks API (backport) with its database and RQ backends.
     "django_tasks",
     "django_tasks_db",
     "django_rq",
     "django_tasks_rq",
+    # Failed logins per username and address, and the lockout after too many.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as axes asks: it turns a lockout noticed during the login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "townsquare.urls"
@@ -87,6 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "townsquare.staff.context_processors.user_role",
             ],
         },
     }
@@ -127,6 +138,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out username and address before any password is checked;
+# it logs no one in, so the model backend still does that (and API tokens, which never go
+# through authenticate(), are not counted).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("TOWNSQUARE_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("TOWNSQUARE_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+# One username from one address: a typo-prone colleague does not lock out the whole office,
+# and someone guessing from elsewhere does not lock out the real user.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "townsquare.staff.lockout.locked_out"
+# Successful logins are already in each user's last_login; failures are still recorded.
+AXES_DISABLE_ACCESS_LOG = True
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -156,8 +183,25 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Every script, style, image and font comes from the app itself, and no inline script or style
+# runs. The API docs page adds only what Swagger UI needs (townsquare/api/api.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 IMPORT_BATCH_SIZE = env_int("TOWNSQUARE_IMPORT_BATCH_SIZE", 10000, minimum=1)
+
+# Exports uploaded through the web UI (kept in MEDIA_ROOT, never served): the largest file,
+# and what a .zip that must be unpacked may unpack to (connectors/uploads.py).
+TOWNSQUARE_UPLOAD_MAX_MB = env_int("TOWNSQUARE_UPLOAD_MAX_MB", 2048, minimum=1)
+TOWNSQUARE_UPLOAD_MAX_UNZIPPED_MB = env_int("TOWNSQUARE_UPLOAD_MAX_UNZIPPED_MB", 20480, minimum=1)
+TOWNSQUARE_UPLOAD_MAX_FILES = env_int("TOWNSQUARE_UPLOAD_MAX_FILES", 200000, minimum=1)
 
 # Background work (enrichment after each import, matching a new tracked term) runs through
 # Django's Tasks API: "db" keeps the queue in the database (nothing more to run than
@@ -180,6 +224,10 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
 # language analyzer's default 20.
 TOWNSQUARE_LANGUAGES = [lang.lower() for lang in env_list("TOWNSQUARE_LANGUAGES", [])]
 ENRICH_BATCH_SIZE = env_int("TOWNSQUARE_ENRICH_BATCH_SIZE", 1000, minimum=1)
+
+# Time to first response (docs/metrics.md): whether a reaction by someone else counts as the
+# first response to a conversation (by default only a written reply does).
+TOWNSQUARE_TTFR_COUNTS_REACTIONS = env_bool("TOWNSQUARE_TTFR_COUNTS_REACTIONS", False)
 
 # Spike alerts (docs/metrics.md): a day above mean + k·σ of the trailing 7 days.
 TOWNSQUARE_SPIKE_K = env_float("TOWNSQUARE_SPIKE_K", 2.0, minimum=0.0)

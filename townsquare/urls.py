@@ -9,5 +9,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("pulse/", include("townsquare.listening.urls")),
+    path("care/", include("townsquare.care.urls")),
+    path("staff/", include("townsquare.staff.urls")),
+    path("moderation/", include("townsquare.moderation.urls")),
+    path("inbox/", include("townsquare.inbox.urls")),
     path("", include("townsquare.front.urls")),
 ]

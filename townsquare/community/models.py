@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.backends.ddl_references import Columns, Statement
+from django.db.models import Q
 from django.urls import reverse
 
 
@@ -53,6 +58,32 @@ class Channel(models.Model):
         return self.name
 
 
+class NullsLastIndex(models.Index):
+    """An index whose descending columns put NULLs last, as the member list sorts its dates.
+    PostgreSQL puts NULLs first in a descending index unless told; SQLite's descending order
+    already puts them last, and its CREATE INDEX takes no NULLS LAST."""
+
+    def create_sql(
+        self,
+        model: type[models.Model],
+        schema_editor: BaseDatabaseSchemaEditor,
+        using: str = "",
+        **kwargs: Any,
+    ) -> Statement:
+        statement = super().create_sql(model, schema_editor, using=using, **kwargs)
+        columns = statement.parts["columns"]
+        if schema_editor.connection.vendor == "postgresql" and isinstance(columns, Columns):
+            columns.col_suffixes = [
+                f"{suffix} NULLS LAST" if suffix == "DESC" else suffix
+                for suffix in columns.col_suffixes
+            ]
+        return statement
+
+
+# The members the member list shows unless asked: not merged into another, not erased.
+LISTED = Q(merged_into__isnull=True, erased_at__isnull=True)
+
+
 class Member(models.Model):
     """One person, however many platforms they use."""
 
@@ -69,7 +100,12 @@ class Member(models.Model):
     custom_fields = models.JSONField(default=dict, blank=True)
     # A member merged into another keeps its row, so that an unmerge restores it exactly.
     merged_into = models.ForeignKey(
-        "self", models.SET_NULL, null=True, blank=True, related_name="merged_members"
+        "self",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merged_members",
+        db_index=False,  # member_merged_into: the few merged rows only
     )
     merged_at = models.DateTimeField(null=True, blank=True)
     # Set when the member's personal data was erased on request; the row keeps counts only.
@@ -78,6 +114,31 @@ class Member(models.Model):
 
     class Meta:
         ordering = ["display_name", "id"]
+        indexes = [
+            # The member list's sorts (front/queries.py MEMBER_SORTS) over the members it
+            # lists: a page and the count read an index instead of sorting the whole table.
+            NullsLastIndex(
+                fields=["-last_seen_at", "id"], name="member_listed_last_seen", condition=LISTED
+            ),
+            NullsLastIndex(
+                fields=["-first_seen_at", "id"], name="member_listed_first_seen", condition=LISTED
+            ),
+            models.Index(
+                fields=["-interaction_count", "display_name", "id"],
+                name="member_listed_interactions",
+                condition=LISTED,
+            ),
+            models.Index(
+                fields=["display_name", "id"], name="member_listed_name", condition=LISTED
+            ),
+            # Partial: an index of every member's NULL would be chosen for "not merged" (the
+            # whole table) by SQLite, which keeps no statistics.
+            models.Index(
+                fields=["merged_into"],
+                name="member_merged_into",
+                condition=Q(merged_into__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
@@ -133,6 +194,13 @@ class Identity(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="identity_source_ext")
+        ]
+        indexes = [
+            # The member list's search reads handles, names and emails from this index alone:
+            # a substring search must read every one of them, and this is a fraction of the rows.
+            models.Index(
+                fields=["handle", "display_name", "email", "member"], name="identity_search"
+            ),
         ]
         verbose_name_plural = "identities"
 
@@ -192,7 +260,10 @@ class Interaction(models.Model):
     kind = models.CharField(max_length=16, choices=InteractionKind.choices)
     identity = models.ForeignKey(Identity, models.CASCADE, null=True, related_name="+")
     # Copied from identity.member so per-member queries need no join; merges keep it in step.
-    member = models.ForeignKey(Member, models.CASCADE, null=True, related_name="interactions")
+    # Indexed by interaction_member_time and interaction_member_kind, which start with it.
+    member = models.ForeignKey(
+        Member, models.CASCADE, null=True, related_name="interactions", db_index=False
+    )
     channel = models.ForeignKey(Channel, models.SET_NULL, null=True, related_name="+")
     conversation = models.ForeignKey(
         Conversation, models.SET_NULL, null=True, related_name="interactions"
@@ -215,6 +286,9 @@ class Interaction(models.Model):
         ]
         indexes = [
             models.Index(fields=["member", "created_at"], name="interaction_member_time"),
+            # A member's counts per kind and per channel, and the timeline's kind and channel
+            # filters, from the index alone.
+            models.Index(fields=["member", "kind", "channel"], name="interaction_member_kind"),
             models.Index(fields=["conversation", "created_at"], name="interaction_conv_time"),
             models.Index(fields=["created_at"], name="interaction_time"),
         ]

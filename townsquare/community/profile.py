@@ -2,7 +2,11 @@
 expertise"): their interests, their expertise, the people they talk with, and their activity
 over time (weekly sparkline, languages, monthly sentiment).
 
-Each function is one SQL query, aggregated in the database, whatever the member's history.
+Each function is one SQL query, aggregated in the database. A page must answer in the same time
+whatever the member's history (docs/benchmarks.md, "Member pages"), so each reads the member's
+latest PORTRAIT_INTERACTIONS interactions (the portrait's window, through the member-and-time
+index), and the weekly counts only the year before their last interaction: for every member with
+fewer interactions (all but the busiest few), that is their whole history.
 """
 
 from __future__ import annotations
@@ -34,6 +38,9 @@ RESPONSE_KINDS: tuple[str, ...] = (*MESSAGE_KINDS, InteractionKind.REACTION)
 MIN_EXPERTISE_ANSWERS = 2
 SPARKLINE_WEEKS = 52
 SENTIMENT_MONTHS = 12
+# The portrait reads at most this many of the member's latest interactions: enough for any
+# member but the busiest few, and a bound on the page's time for those (tens of thousands).
+PORTRAIT_INTERACTIONS = 1000
 # The sparkline's drawing box, in SVG user units.
 SPARK_WIDTH = 260
 SPARK_HEIGHT = 40
@@ -48,6 +55,15 @@ def _keywords_join(column: str) -> str:
     if connection.vendor == "postgresql":
         return f" CROSS JOIN LATERAL jsonb_array_elements_text({column}) AS k(value)"
     return f" CROSS JOIN json_each({column}) AS k"
+
+
+def _recent(columns: str) -> str:
+    """SQL of the portrait's window: the member's latest PORTRAIT_INTERACTIONS interactions,
+    newest first, with these columns; its two parameters are the member's id and the limit."""
+    return (
+        f"SELECT {columns} FROM community_interaction WHERE member_id = %s"  # noqa: S608 (constant columns)
+        " ORDER BY created_at DESC, id DESC LIMIT %s"
+    )
 
 
 def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -91,16 +107,20 @@ class Interest:
 def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Interest]:
     """The member's top keywords by messages × (1 + positivity) × (1 + responses per message),
     where positivity is the mean sentiment when above zero, each with its best examples (most
-    responses, then most positive, then newest)."""
+    responses, then most positive, then newest); over the portrait's window."""
+    # `CROSS JOIN ... WHERE` makes SQLite walk the member's few messages and look their
+    # responses up by parent, instead of scanning every interaction that has a parent;
+    # PostgreSQL plans it as the inner join it is.
     sql = (
-        "WITH mine AS ("  # noqa: S608 (only constant SQL and placeholders)
-        " SELECT i.id, i.created_at, e.sentiment, e.keywords"
-        " FROM community_interaction i JOIN listening_enrichment e ON e.interaction_id = i.id"
-        f" WHERE i.member_id = %s AND i.kind IN ({_in(MESSAGE_KINDS)}) AND e.analyzed = %s),"
+        f"WITH recent AS ({_recent('id, kind, created_at')}),"  # noqa: S608 (only constant SQL and placeholders)
+        " mine AS ("
+        " SELECT r.id, r.created_at, e.sentiment, e.keywords"
+        " FROM recent r JOIN listening_enrichment e ON e.interaction_id = r.id"
+        f" WHERE r.kind IN ({_in(MESSAGE_KINDS)}) AND e.analyzed = %s),"
         " responses AS ("
         " SELECT c.parent_id AS id, COUNT(*) AS n"
-        " FROM community_interaction c JOIN mine m ON m.id = c.parent_id"
-        " WHERE c.member_id IS NOT NULL AND c.member_id <> %s AND c.id <> c.parent_id"
+        " FROM mine m CROSS JOIN community_interaction c WHERE c.parent_id = m.id"
+        " AND c.member_id IS NOT NULL AND c.member_id <> %s AND c.id <> c.parent_id"
         f" AND c.kind IN ({_in(RESPONSE_KINDS)}) GROUP BY c.parent_id),"
         " words AS ("
         " SELECT k.value AS keyword, m.id, m.created_at, m.sentiment,"
@@ -127,6 +147,7 @@ def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Inte
     )
     params = [
         member.pk,
+        PORTRAIT_INTERACTIONS,
         *MESSAGE_KINDS,
         True,
         member.pk,
@@ -176,21 +197,25 @@ def expertise(member: Member, *, limit: int = 5) -> list[Expertise]:
     """Topics (keywords of a conversation's opening message) of conversations started by
     someone else where the member answered, replied or commented, with the thanks they got in
     those conversations and their answers accepted; ranked by answers + 2 × (thanks +
-    accepted). A topic needs a thanks or an accepted answer, or MIN_EXPERTISE_ANSWERS answers."""
+    accepted). A topic needs a thanks or an accepted answer, or MIN_EXPERTISE_ANSWERS answers.
+    The member's answers are those of the portrait's window."""
+    # A conversation's opener is looked up on its own (the conversation-and-time index, first
+    # message first) rather than by numbering every message of every conversation answered:
+    # a busy member answers in conversations of thousands of messages.
     sql = (
-        "WITH mine AS ("  # noqa: S608 (only constant SQL and placeholders)
-        " SELECT i.id, i.conversation_id FROM community_interaction i"
-        f" WHERE i.member_id = %s AND i.kind IN ({_in(ANSWER_KINDS)})"
-        " AND i.conversation_id IS NOT NULL),"
-        " ordered AS ("
-        " SELECT c.conversation_id, c.id, c.member_id, ROW_NUMBER() OVER"
-        " (PARTITION BY c.conversation_id ORDER BY c.created_at, c.id) AS rn"
-        " FROM community_interaction c"
-        " WHERE c.conversation_id IN (SELECT conversation_id FROM mine)"
-        f" AND c.kind IN ({_in(MESSAGE_KINDS)})),"
+        f"WITH recent AS ({_recent('id, kind, conversation_id')}),"  # noqa: S608 (only constant SQL and placeholders)
+        " mine AS ("
+        f" SELECT id, conversation_id FROM recent WHERE kind IN ({_in(ANSWER_KINDS)})"
+        " AND conversation_id IS NOT NULL),"
+        " firsts AS ("
+        " SELECT x.conversation_id, (SELECT o.id FROM community_interaction o"
+        f" WHERE o.conversation_id = x.conversation_id AND o.kind IN ({_in(MESSAGE_KINDS)})"
+        " ORDER BY o.created_at, o.id LIMIT 1) AS id"
+        " FROM (SELECT DISTINCT conversation_id FROM mine) x),"
         " openers AS ("
-        " SELECT conversation_id, id FROM ordered"
-        " WHERE rn = 1 AND (member_id IS NULL OR member_id <> %s)),"
+        " SELECT f.conversation_id, f.id FROM firsts f"
+        " JOIN community_interaction oi ON oi.id = f.id"
+        " WHERE oi.member_id IS NULL OR oi.member_id <> %s),"
         " answered AS ("
         " SELECT m.conversation_id, COUNT(*) AS answers FROM mine m"
         " JOIN openers o ON o.conversation_id = m.conversation_id GROUP BY m.conversation_id),"
@@ -201,8 +226,9 @@ def expertise(member: Member, *, limit: int = 5) -> list[Expertise]:
         " AND ti.conversation_id IN (SELECT conversation_id FROM answered)"
         " GROUP BY ti.conversation_id),"
         " accepted AS ("
-        " SELECT m.conversation_id, COUNT(*) AS accepted FROM community_interaction a"
-        " JOIN mine m ON m.id = a.parent_id WHERE a.kind = %s GROUP BY m.conversation_id)"
+        " SELECT m.conversation_id, COUNT(*) AS accepted FROM mine m"
+        " CROSS JOIN community_interaction a WHERE a.parent_id = m.id AND a.kind = %s"
+        " GROUP BY m.conversation_id)"
         " SELECT k.value, COUNT(*), SUM(a.answers), SUM(COALESCE(t.thanks, 0)),"
         " SUM(COALESCE(x.accepted, 0))"
         " FROM answered a JOIN openers o ON o.conversation_id = a.conversation_id"
@@ -219,6 +245,7 @@ def expertise(member: Member, *, limit: int = 5) -> list[Expertise]:
     )
     params = [
         member.pk,
+        PORTRAIT_INTERACTIONS,
         *ANSWER_KINDS,
         *MESSAGE_KINDS,
         member.pk,
@@ -256,29 +283,53 @@ class Contact:
 
 def people(member: Member, *, limit: int = 8) -> list[Contact]:
     """The members this one interacts with most: the authors of the messages they reply to,
-    those who reply to theirs, and thanks either way."""
+    those who reply to theirs, and thanks either way. Replies are those of and to the
+    portrait's window; for a member with more interactions than it holds, thanks count from the
+    window's oldest interaction on."""
     kinds = _in(MESSAGE_KINDS)
+    # Thanks from the window's oldest interaction on, unless the window holds all of them
+    # (counted up to one more than it holds, from the index alone).
+    since = (
+        " AND ((SELECT COUNT(*) FROM (SELECT 1 FROM community_interaction"
+        " WHERE member_id = %s LIMIT %s) everything) <= %s"
+        " OR created_at >= (SELECT MIN(created_at) FROM recent))"
+    )
+    # Counted per person first, then named: joining the names before counting made
+    # PostgreSQL read the whole member table for a few hundred rows.
     sql = (
-        "SELECT x.other, m.display_name, m.is_team, m.is_bot, SUM(x.replied_to),"  # noqa: S608 (only constant SQL and placeholders)
-        " SUM(x.replied_by), SUM(x.thanked), SUM(x.thanked_by) FROM ("
+        f"WITH recent AS ({_recent('id, kind, parent_id, created_at')}),"  # noqa: S608 (only constant SQL and placeholders)
+        " counts AS (SELECT x.other, SUM(x.replied_to) AS replied_to,"
+        " SUM(x.replied_by) AS replied_by, SUM(x.thanked) AS thanked,"
+        " SUM(x.thanked_by) AS thanked_by FROM ("
         " SELECT p.member_id AS other, 1 AS replied_to, 0 AS replied_by, 0 AS thanked,"
         " 0 AS thanked_by"
-        " FROM community_interaction i JOIN community_interaction p ON p.id = i.parent_id"
-        f" WHERE i.member_id = %s AND i.kind IN ({kinds}) AND p.member_id <> %s"
-        " UNION ALL SELECT i.member_id, 0, 1, 0, 0"
-        " FROM community_interaction i JOIN community_interaction p ON p.id = i.parent_id"
-        f" WHERE p.member_id = %s AND i.kind IN ({kinds}) AND i.member_id <> %s"
+        " FROM recent i CROSS JOIN community_interaction p WHERE p.id = i.parent_id"
+        f" AND i.kind IN ({kinds}) AND p.member_id <> %s"
+        " UNION ALL SELECT c.member_id, 0, 1, 0, 0"
+        " FROM recent r CROSS JOIN community_interaction c WHERE c.parent_id = r.id"
+        f" AND c.kind IN ({kinds}) AND c.member_id <> %s"
         " UNION ALL SELECT to_member_id, 0, 0, 1, 0 FROM listening_thanks"
-        " WHERE from_member_id = %s"
+        f" WHERE from_member_id = %s{since}"
         " UNION ALL SELECT from_member_id, 0, 0, 0, 1 FROM listening_thanks"
-        " WHERE to_member_id = %s"
-        ") x JOIN community_member m ON m.id = x.other"
-        " GROUP BY x.other, m.display_name, m.is_team, m.is_bot"
-        " ORDER BY SUM(x.replied_to + x.replied_by + x.thanked + x.thanked_by) DESC,"
-        " m.display_name, x.other LIMIT %s"
+        f" WHERE to_member_id = %s{since}"
+        ") x GROUP BY x.other)"
+        " SELECT c.other, m.display_name, m.is_team, m.is_bot, c.replied_to, c.replied_by,"
+        " c.thanked, c.thanked_by FROM counts c JOIN community_member m ON m.id = c.other"
+        " ORDER BY c.replied_to + c.replied_by + c.thanked + c.thanked_by DESC,"
+        " m.display_name, c.other LIMIT %s"
     )
     pk = member.pk
-    params = [pk, *MESSAGE_KINDS, pk, pk, *MESSAGE_KINDS, pk, pk, pk, limit]
+    window = PORTRAIT_INTERACTIONS
+    params = [
+        *(pk, window),
+        *MESSAGE_KINDS,
+        pk,
+        *MESSAGE_KINDS,
+        pk,
+        *(pk, pk, window + 1, window),
+        *(pk, pk, window + 1, window),
+        limit,
+    ]
     return [
         Contact(int(other), str(name), bool(team), bool(bot), *(int(n or 0) for n in counts))
         for other, name, team, bot, *counts in _fetch(sql, params)
@@ -368,38 +419,72 @@ def _month_back(month: date, n: int) -> date:
     return date(total // 12, total % 12 + 1, 1)
 
 
+# Days of interactions read for the weekly counts, back from the last one: SPARKLINE_WEEKS
+# weeks and the days back to a Monday, with room to spare.
+WEEKS_DAYS = 400
+
+
+def _days_before_last(member_param: str) -> str:
+    """SQL of the time WEEKS_DAYS days before the member's last interaction."""
+    last = f"(SELECT MAX(created_at) FROM community_interaction WHERE member_id = {member_param})"  # noqa: S608
+    if connection.vendor == "postgresql":
+        return f"{last} - INTERVAL '{WEEKS_DAYS} days'"
+    return f"datetime({last}, '-{WEEKS_DAYS} days')"  # SQLite keeps naive UTC text
+
+
+def _day(column: str) -> str:
+    """SQL of a stored time's UTC day, to group by: a date on PostgreSQL (its to_char, which
+    day_sql uses, cost more than the rest of the weekly counts), 'YYYY-MM-DD' on SQLite."""
+    if connection.vendor == "postgresql":
+        return f"CAST(({column} AT TIME ZONE 'UTC') AS date)"
+    return day_sql(column)
+
+
 def activity(member: Member) -> Activity:
     """Weekly interactions over the SPARKLINE_WEEKS weeks ending with the member's last
     activity, the share of their analysed messages per language, and their monthly mean
-    sentiment over SENTIMENT_MONTHS months (supported languages only; unsupported counted)."""
-    day = day_sql("i.created_at")
+    sentiment over SENTIMENT_MONTHS months (supported languages only; unsupported counted).
+    The weekly counts read only the member-and-time index; languages and sentiment are those
+    of the portrait's window."""
+    day = _day("i.created_at")
     supported = _in(SUPPORTED_LABELS)
+    # One query, two kinds of rows: "w" counts per day for the sparkline, "s" the labels.
     sql = (
-        f"SELECT {day}, e.language, COUNT(*),"  # noqa: S608
+        f"SELECT 'w', {day}, NULL, COUNT(*), 0, 0, 0.0, 0"  # noqa: S608
+        " FROM community_interaction i"
+        f" WHERE i.member_id = %s AND i.created_at >= {_days_before_last('%s')} GROUP BY {day}"
+        f" UNION ALL SELECT 's', {day}, e.language, COUNT(*),"
         f" SUM(CASE WHEN e.analyzed = %s AND i.kind IN ({_in(MESSAGE_KINDS)}) THEN 1 ELSE 0 END),"
         f" SUM(CASE WHEN e.sentiment_label IN ({supported}) AND e.sentiment IS NOT NULL"
         " THEN 1 ELSE 0 END),"
         f" SUM(CASE WHEN e.sentiment_label IN ({supported}) AND e.sentiment IS NOT NULL"
         " THEN e.sentiment ELSE 0 END),"
         " SUM(CASE WHEN e.sentiment_label = %s THEN 1 ELSE 0 END)"
-        " FROM community_interaction i"
+        f" FROM ({_recent('id, kind, created_at')}) i"
         " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
-        f" WHERE i.member_id = %s GROUP BY {day}, e.language"
+        f" GROUP BY {day}, e.language"
     )
     params = [
+        member.pk,
+        member.pk,
         True,
         *MESSAGE_KINDS,
         *SUPPORTED_LABELS,
         *SUPPORTED_LABELS,
         SentimentLabel.UNSUPPORTED,
         member.pk,
+        PORTRAIT_INTERACTIONS,
     ]
     per_day: dict[date, int] = defaultdict(int)
     languages: dict[str, int] = defaultdict(int)
     months: dict[date, list[float]] = defaultdict(lambda: [0, 0.0, 0])
-    for day_text, language, count, analyzed, scored, total, unsupported in _fetch(sql, params):
+    for part, day_text, language, count, analyzed, scored, total, unsupported in _fetch(
+        sql, params
+    ):
         on = date.fromisoformat(str(day_text)[:10])
-        per_day[on] += int(count)
+        if part == "w":
+            per_day[on] += int(count)
+            continue
         if language and analyzed:
             languages[str(language)] += int(analyzed)
         month = months[on.replace(day=1)]

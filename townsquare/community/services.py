@@ -29,7 +29,8 @@ from townsquare.community.models import (
     Note,
     Touchpoint,
 )
-from townsquare.listening.models import Thanks
+from townsquare.inbox.rollup import refresh_member_conversations
+from townsquare.listening.models import Enrichment, Thanks
 
 # Rows moved with a member, by the name they have in an audit entry's details.
 MOVED_WITH_MEMBER: dict[str, type[Model]] = {
@@ -58,6 +59,13 @@ def _move(model: type[Model], ids: Sequence[int], field: str, to: int, *, from_:
         model._default_manager.filter(id__in=chunk, **{f"{field}_id": from_}).update(
             **{f"{field}_id": to}
         )
+        if model is Interaction:
+            # Their enrichments' copy of the member follows (listening.models.Enrichment).
+            Enrichment.objects.filter(interaction_id__in=chunk).update(
+                member_id=Subquery(
+                    Interaction.objects.filter(pk=OuterRef("interaction_id")).values("member_id")
+                )
+            )
 
 
 def refresh_activity(member_ids: Iterable[int]) -> None:
@@ -178,6 +186,7 @@ def do_merge_members(
             status=MergeStatus.ACCEPTED, decided_by=actor, decided_at=now
         )
         refresh_activity(people)
+        refresh_member_conversations(people)  # openers and responders are compared by member
         counts: dict[str, int] = defaultdict(int)
         for rows_of in moved.values():
             for name, ids in rows_of.items():
@@ -259,6 +268,7 @@ def do_unmerge_member(*, member: Member, actor: User | None, reason: str) -> Aud
             },
         )
         refresh_activity([member.id, target.id])
+        refresh_member_conversations([member.id, target.id])
         unmerged = AuditEntry.objects.create(
             action=AuditAction.UNMERGE,
             member_ids=[member.id, target.id],
@@ -296,6 +306,8 @@ def do_mark_member(
         if not changes:
             return None
         Member.objects.filter(id=member.id).update(**changes)
+        if "is_bot" in changes:  # a bot's messages are no first response
+            refresh_member_conversations([member.id])
         entry = AuditEntry.objects.create(
             action=AuditAction.MARK,
             member_ids=[member.id],

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
+from django.db.models.query import ModelIterable
 
 from townsquare.community.models import (
     Channel,
@@ -139,10 +140,18 @@ def members(*, q: str = "", source: Source | None = None, sort: str = "") -> Que
     qs = Member.objects.all()
     q = q.strip()
     if q:
-        matching_identity = Identity.objects.filter(member=OuterRef("pk")).filter(
-            Q(handle__icontains=q) | Q(display_name__icontains=q) | Q(email__icontains=q)
+        # A substring can use no index: each table is scanned once for the whole query (the
+        # members by name, the identities by handle, name or email), then the matching
+        # members are read by id, instead of a check of every member's identities per member.
+        named = Member.objects.filter(display_name__icontains=q).order_by().values("id")
+        identified = (
+            Identity.objects.filter(
+                Q(handle__icontains=q) | Q(display_name__icontains=q) | Q(email__icontains=q)
+            )
+            .order_by()
+            .values("member_id")
         )
-        qs = qs.filter(Q(display_name__icontains=q) | Exists(matching_identity))
+        qs = qs.filter(pk__in=named.union(identified, all=True))
     if source is not None:
         qs = qs.filter(Exists(Identity.objects.filter(member=OuterRef("pk"), source=source)))
     _, ordering = MEMBER_SORTS.get(sort, MEMBER_SORTS[DEFAULT_MEMBER_SORT])
@@ -160,17 +169,52 @@ class KindCount:
     count: int
 
 
+@dataclass(frozen=True)
+class _ActivityCount:
+    kind: str
+    channel_id: int | None
+    channel_name: str
+    source_id: int | None
+    source_name: str
+    count: int
+
+
+def _activity_counts(member: Member) -> list[_ActivityCount]:
+    """The member's interactions counted per kind and channel, in one pass over the
+    member-kind-channel index alone; the member page reads them twice (kinds, channels), so
+    they are kept on the member object for the request."""
+    cached: list[_ActivityCount] | None = getattr(member, "_activity_counts", None)
+    if cached is not None:
+        return cached
+    # Counted first, then named: joining the names to each of a busy member's tens of
+    # thousands of rows would cost more than counting them.
+    sql = (
+        "SELECT x.kind, x.channel_id, c.name, c.source_id, s.name, x.n FROM ("
+        " SELECT kind, channel_id, COUNT(*) AS n FROM community_interaction"
+        " WHERE member_id = %s GROUP BY kind, channel_id) x"
+        " LEFT JOIN community_channel c ON c.id = x.channel_id"
+        " LEFT JOIN community_source s ON s.id = c.source_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [member.pk])
+        rows = [
+            _ActivityCount(str(kind), channel, name or "", source, source_name or "", int(n))
+            for kind, channel, name, source, source_name, n in cursor.fetchall()
+        ]
+    setattr(member, "_activity_counts", rows)  # noqa: B010 (not a field: mypy would object)
+    return rows
+
+
 def member_kind_counts(member: Member) -> list[KindCount]:
     """How many interactions of each kind a member has, most frequent first."""
-    rows = (
-        Interaction.objects.filter(member=member)
-        .order_by()
-        .values("kind")
-        .annotate(n=Count("id"))
-        .order_by("-n", "kind")
-    )
+    counts: dict[str, int] = defaultdict(int)
+    for row in _activity_counts(member):
+        counts[row.kind] += row.count
     labels = dict(InteractionKind.choices)
-    return [KindCount(r["kind"], labels.get(r["kind"], r["kind"]), r["n"]) for r in rows]
+    return [
+        KindCount(kind, labels.get(kind, kind), n)
+        for kind, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
 
 
 @dataclass(frozen=True)
@@ -184,23 +228,38 @@ class ChannelActivity:
 
 def member_channels(member: Member, limit: int = 20) -> list[ChannelActivity]:
     """The channels a member is most active in."""
-    rows = (
-        Interaction.objects.filter(member=member, channel__isnull=False)
-        .order_by()
-        .values("channel_id", "channel__name", "channel__source_id", "channel__source__name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "channel__name")[:limit]
-    )
-    return [
-        ChannelActivity(
-            r["channel_id"],
-            r["channel__name"],
-            r["channel__source_id"],
-            r["channel__source__name"],
-            r["n"],
+    channels: dict[int, ChannelActivity] = {}
+    for row in _activity_counts(member):
+        if row.channel_id is None or row.source_id is None:
+            continue
+        seen = channels.get(row.channel_id)
+        channels[row.channel_id] = ChannelActivity(
+            row.channel_id,
+            row.channel_name,
+            row.source_id,
+            row.source_name,
+            row.count + (seen.count if seen else 0),
         )
-        for r in rows
-    ]
+    ranked = sorted(channels.values(), key=lambda c: (-c.count, c.name))
+    return ranked[:limit]
+
+
+class TimelineQuerySet(QuerySet[Interaction]):
+    """A timeline whose pages are found by id first: the page's ids from the member-and-time
+    index alone (OFFSET skips index entries), then those rows with their source, channel,
+    conversation and enrichment. Skipping whole joined rows to reach a busy member's later
+    pages read all of those joins for every row skipped."""
+
+    def __getitem__(self, k: Any) -> Any:
+        # Model rows only: the ids' own query (values) slices as usual.
+        if (
+            isinstance(k, slice)
+            and self._result_cache is None
+            and self._iterable_class is ModelIterable
+        ):
+            ids = QuerySet.__getitem__(self.values("pk"), k)
+            return self.filter(pk__in=ids)
+        return super().__getitem__(k)
 
 
 def member_timeline(
@@ -214,7 +273,7 @@ def member_timeline(
 ) -> QuerySet[Interaction]:
     """The member's interactions, newest first; filtered by source, channel, kind and UTC days
     from `since` to `until`, both included."""
-    qs = Interaction.objects.filter(member=member)
+    qs: QuerySet[Interaction] = TimelineQuerySet(Interaction).filter(member=member)
     if source_id:
         qs = qs.filter(source_id=source_id)
     if channel_id:
@@ -383,7 +442,7 @@ def conversation_thread(
     rows = list(
         Interaction.objects.filter(conversation=conversation)
         .exclude(kind=InteractionKind.REACTION)
-        .select_related("member", "identity", "enrichment")
+        .select_related("member", "identity", "enrichment", "moderation")
         .order_by("created_at", "id")[: limit + 1]
     )
     truncated = len(rows) > limit

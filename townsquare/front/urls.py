@@ -2,7 +2,13 @@
 
 from django.urls import include, path
 
-from townsquare.front import views, views_members, views_memory, views_privacy
+from townsquare.front import (
+    views,
+    views_imports,
+    views_members,
+    views_memory,
+    views_privacy,
+)
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -21,8 +27,9 @@ urlpatterns = [
     path("terms/", views.terms, name="terms"),
     path("terms/<int:term_id>/", views.term, name="term"),
     path("terms/<int:term_id>/active/", views.term_active, name="term_active"),
-    path("imports/", views.imports, name="imports"),
     path("imports/<int:run_id>/", views.import_run, name="import_run"),
+    path("settings/", views.settings_hub, name="settings"),
+    *views_imports.urlpatterns,
     *views_members.urlpatterns,
     *views_memory.urlpatterns,
     *views_privacy.urlpatterns,

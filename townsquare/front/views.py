@@ -12,10 +12,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from townsquare.care import today
+from townsquare.care.models import CareItem
+from townsquare.care.models import Status as CareStatus
+from townsquare.care.queries import care_history
 from townsquare.community.models import Conversation, Interaction
 from townsquare.connectors.models import ImportRun
 from townsquare.front import (
@@ -30,6 +35,7 @@ from townsquare.front.access import (
     can_edit_members,
     can_export_members,
     can_manage_terms,
+    can_moderate,
     can_read,
     can_write_memory,
     requires,
@@ -47,8 +53,8 @@ PAGE_SIZE = 50
 
 
 class LoginView(auth_views.LoginView):
-    """Django's login with our template. Throttling goes in `post`, before the form is read,
-    keyed by username and client address."""
+    """Django's login with our template. django-axes throttles it, keyed by username and client
+    address (settings.AXES_*; the lockout page is townsquare/staff/lockout.py)."""
 
     template_name = "registration/login.html"
     redirect_authenticated_user = True
@@ -86,11 +92,18 @@ def render_listing(
 @requires(can_read)
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
+    """Today: who to reach first and why, spikes, questions waiting, milestones, and what
+    changed since yesterday."""
+    now = timezone.now()
     context = {
         "section": "home",
-        "overview": queries.overview_counts(),
+        "items": today.top_items(),
+        "open_count": CareItem.objects.filter(status=CareStatus.OPEN).count(),
+        "unanswered": today.unanswered(now),
+        "spikes": today.spikes(now),
+        "milestones": today.milestones(),
+        "changes": today.changes(now),
         "sources": queries.sources_with_latest_run(),
-        "recent_conversations": queries.recent_conversations(10),
     }
     return render(request, "front/home.html", context)
 
@@ -145,6 +158,7 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
         **views_memory.member_memory(request, person),
         **views_privacy.member_privacy(request),
         **views_identity.member_identity_context(request, person),
+        "care_items": care_history(person),
     }
     return render_listing(
         request,
@@ -184,22 +198,9 @@ def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
         "thread": queries.conversation_thread(item),
         "can_correct": can_correct_labels(request.user),
         "can_write_memory": can_write_memory(request.user),
+        "can_moderate": can_moderate(request.user),
     }
     return render(request, "front/conversation.html", context)
-
-
-@requires(can_read)
-@require_safe
-def imports(request: HttpRequest) -> HttpResponse:
-    page = paginate(request, queries.import_runs())
-    context = {"section": "imports", "page": page}
-    return render_listing(
-        request,
-        "front/imports.html",
-        context,
-        partial="front/_import_results.html",
-        target="import-results",
-    )
 
 
 @requires(can_read)
@@ -367,3 +368,10 @@ def term_active(request: HttpRequest, term_id: int) -> HttpResponse:
         TrackedTerm.objects.filter(pk=tracked.pk).update(is_active=False)
         messages.success(request, f"“{tracked.term}” is paused; the matches found stay listed.")
     return redirect(safe_next(request, reverse("terms")))
+
+
+@requires(can_read)
+@require_safe
+def settings_hub(request: HttpRequest) -> HttpResponse:
+    """Every setting page in one place; each page checks who may change it."""
+    return render(request, "front/settings.html", {"section": "settings"})

@@ -4,6 +4,7 @@ with `profile_context`; each section is one query (community/profile.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -56,16 +57,37 @@ def _sources(person: Member) -> list[Source]:
     return sorted(seen.values(), key=lambda s: (s.name, s.pk))
 
 
+class Lazy:
+    """A section computed when the template first reads it, once: the template calls it (a
+    callable context value) wherever it reads it. The timeline's htmx refresh renders the
+    timeline alone and pays for no section of the portrait."""
+
+    def __init__(self, compute: Callable[[], Any]) -> None:
+        self._compute = compute
+        self._done = False
+        self._value: Any = None
+
+    def __call__(self) -> Any:
+        if not self._done:
+            self._value = self._compute()
+            self._done = True
+        return self._value
+
+
 def profile_context(person: Member, timeline: TimelineFilterForm) -> dict[str, Any]:
-    """What member.html's profile sections show: five queries."""
-    engagement = engagement_of(person)
+    """What member.html's profile sections show: five queries, made only when rendered."""
+    engagement = Lazy(lambda: engagement_of(person))
     return {
         "engagement": engagement,
-        "engagement_text": describe(engagement.explanation) if engagement else "",
-        "interests": profile.interests(person),
-        "expertise": profile.expertise(person),
-        "contacts": profile.people(person),
-        "activity": profile.activity(person),
+        "engagement_text": Lazy(lambda: describe(engagement().explanation) if engagement() else ""),
+        "interests": Lazy(lambda: profile.interests(person)),
+        "expertise": Lazy(lambda: profile.expertise(person)),
+        "contacts": Lazy(lambda: profile.people(person)),
+        "activity": Lazy(lambda: profile.activity(person)),
+        # The portrait reads a window of their latest interactions; the page says so when
+        # that is not all of them.
+        "portrait_window": profile.PORTRAIT_INTERACTIONS,
+        "portrait_windowed": person.interaction_count > profile.PORTRAIT_INTERACTIONS,
         "spark_width": profile.SPARK_WIDTH,
         "spark_height": profile.SPARK_HEIGHT,
         "timeline_form": timeline,

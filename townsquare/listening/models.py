@@ -25,6 +25,12 @@ class Enrichment(models.Model):
     interaction = models.OneToOneField(
         Interaction, models.CASCADE, primary_key=True, related_name="enrichment"
     )
+    # Copied from interaction.member, as that is from its identity's: the member list's "wrote
+    # in language" reads one index instead of every member's messages. The pipeline writes it,
+    # merges move it with the interactions (community/services.py).
+    member = models.ForeignKey(
+        Member, models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
     # False for interactions without words of their own (reactions, joins, votes, empty text):
     # they get a row, so "no row" always means "never enriched", but no labels.
     analyzed = models.BooleanField(default=False)
@@ -72,6 +78,13 @@ class Enrichment(models.Model):
                 fields=["interaction"], condition=Q(is_toxic=True), name="enrichment_toxic"
             ),
             models.Index(fields=["interaction"], condition=Q(is_spam=True), name="enrichment_spam"),
+            # The member list's "wrote in language": who wrote in it, from the index alone
+            # (docs/benchmarks.md, "Member pages").
+            models.Index(
+                fields=["language", "member"],
+                condition=Q(language__isnull=False),
+                name="enrichment_language_member",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,7 +24,7 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -73,6 +73,7 @@ LOOKUP_CHUNK = 900
 
 COLUMNS = (
     "interaction_id",
+    "member_id",  # a copy of the interaction's (listening.models.Enrichment.member)
     "analyzed",
     "language",
     "language_confidence",
@@ -273,11 +274,13 @@ def enrich_pending(
         total = min(total, limit) if limit else total
     parallel = _parallel(workers) if workers > 1 and total >= PARALLEL_FROM else None
     stats = EnrichStats()
+    touched: set[int] = set()  # conversations with a message (re)labelled, for the inbox
 
     def finish(
         batch: _Batch, results: list[dict[str, dict[str, Any]]], seconds: dict[str, float]
     ) -> None:
         _write(batch, results, versions)
+        touched.update(r.conversation_id for r in batch.rows if r.conversation_id is not None)
         stats.add(_batch_stats(batch, seconds, 0.0))
         if progress:
             progress(len(batch.rows), total)
@@ -317,6 +320,7 @@ def enrich_pending(
     finally:
         if parallel is not None:
             parallel.discard_pending()
+        refresh_conversations(touched)
     stats.seconds = time.perf_counter() - started
     return stats
 
@@ -520,7 +524,18 @@ def enrich_batch(
     batch = _prepare(interaction_ids)
     results, seconds = analyze_texts(*batch.analyzer_input())
     _write(batch, results, versions)
+    refresh_conversations(r.conversation_id for r in batch.rows)
     return _batch_stats(batch, seconds, time.perf_counter() - started)
+
+
+def refresh_conversations(conversation_ids: Iterable[int | None]) -> None:
+    """Recompute the inbox's rollup of these conversations: it holds their first message's
+    labels (townsquare/inbox/rollup.py). Also after a failed run, for the batches written."""
+    from townsquare.inbox.rollup import refresh_states
+
+    wanted = {i for i in conversation_ids if i is not None}
+    if wanted:
+        refresh_states(wanted)
 
 
 def _batch_stats(batch: _Batch, analyzer_seconds: dict[str, float], seconds: float) -> EnrichStats:
@@ -549,6 +564,7 @@ def _write(
     for r in batch.rows:
         row = template.copy()
         row[0] = r.id
+        row[_COLUMN_INDEX["member_id"]] = r.member_id
         row[_COLUMN_INDEX["content_hash"]] = r.content_hash
         values.append(row)
     by_id = {v[0]: v for v in values}
@@ -569,6 +585,10 @@ def _write(
         _replace_thanks(ids, thanks)
         if terms:
             _replace_matches(ids, matches, terms)
+        # In the same transaction: a batch is never enriched without its flags.
+        from townsquare.moderation.services import flag_interactions
+
+        flag_interactions(ids)
 
 
 _Analyzed = tuple[list[dict[str, dict[str, Any]]], dict[str, float]]
@@ -812,13 +832,18 @@ def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w#])(?:{body})(?!\w)", re.IGNORECASE)
 
 
+def term_index(terms: Iterable[tuple[int, str]]) -> dict[str, list[int]]:
+    """Normalised term -> ids of the (id, term) pairs spelled that way, for `find_terms`."""
+    index: dict[str, list[int]] = defaultdict(list)
+    for term_id, term in terms:
+        if term.strip():
+            index[_term_key(term)].append(term_id)
+    return index
+
+
 def _active_terms() -> dict[str, list[int]]:
     """Normalised term -> ids of the active tracked terms spelled that way."""
-    terms: dict[str, list[int]] = defaultdict(list)
-    for term_id, term in TrackedTerm.objects.filter(is_active=True).values_list("id", "term"):
-        if term.strip():
-            terms[_term_key(term)].append(term_id)
-    return terms
+    return term_index(TrackedTerm.objects.filter(is_active=True).values_list("id", "term"))
 
 
 def find_terms(text: str, terms: dict[str, list[int]]) -> set[int]:
@@ -852,14 +877,14 @@ def _replace_matches(ids: list[int], matches: list[TermMatch], terms: dict[str, 
         TermMatch.objects.bulk_create(matches, ignore_conflicts=True)
 
 
-def match_term(term: TrackedTerm, *, batch_size: int = 5000) -> int:
-    """Find a (new) tracked term in every interaction already enriched; returns the count."""
-    terms = {_term_key(term.term): [term.id]}
+def mentions(term: str, *, batch_size: int = 5000) -> Iterator[list[int]]:
+    """Ids of the interactions that mention the term (as `find_terms` matches it), in id
+    order, a batch at a time: for a term added after the messages were enriched."""
+    terms = {_term_key(term): [0]}
     # The database narrows the candidates (a case-insensitive substring: the longest word,
     # without a hashtag's #, which HTML bodies put in a separate element); the pattern decides.
-    words = term.term.split() or [term.term]
+    words = term.split() or [term]
     candidates = Q(text__icontains=max(words, key=len).lstrip("#"))
-    found = 0
     after = 0
     while True:
         chunk = list(
@@ -870,12 +895,20 @@ def match_term(term: TrackedTerm, *, batch_size: int = 5000) -> int:
         if not chunk:
             break
         after = chunk[-1][0]
-        matches = [
-            TermMatch(term_id=term.id, interaction_id=interaction_id)
+        found = [
+            interaction_id
             for interaction_id, text, platform in chunk
             if find_terms(prepared_text(text, platform), terms)
         ]
-        if matches:
-            TermMatch.objects.bulk_create(matches, ignore_conflicts=True)
-            found += len(matches)
+        if found:
+            yield found
+
+
+def match_term(term: TrackedTerm, *, batch_size: int = 5000) -> int:
+    """Find a (new) tracked term in every interaction already enriched; returns the count."""
+    found = 0
+    for ids in mentions(term.term, batch_size=batch_size):
+        matches = [TermMatch(term_id=term.id, interaction_id=i) for i in ids]
+        TermMatch.objects.bulk_create(matches, ignore_conflicts=True)
+        found += len(matches)
     return found

@@ -19,7 +19,12 @@ from townsquare.listening.models import (
     TermKind,
     TrackedTerm,
 )
-from townsquare.listening.pipeline import enrich_batch, normalize_term, prepared_text
+from townsquare.listening.pipeline import (
+    enrich_batch,
+    normalize_term,
+    prepared_text,
+    refresh_conversations,
+)
 
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
@@ -130,6 +135,7 @@ def do_correct_label(
         setattr(enrichment, field, value)
         enrichment.corrected = sorted({*enrichment.corrected, field})
         enrichment.save(update_fields=[field, "corrected"])
+        refresh_conversations([interaction.conversation_id])  # the inbox keeps first labels
     return correction
 
 

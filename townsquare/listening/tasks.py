@@ -24,6 +24,14 @@ def enrich_pending_task(rebuild: bool = False, limit: int | None = None) -> dict
 
     # Every core: a big import's enrichment is CPU-bound (small ones stay in this process).
     stats = enrich_pending(rebuild=rebuild, limit=limit, workers=os.cpu_count() or 1).as_dict()
+    # The care queue reads fresh labels and conversation states; it never fails enrichment.
+    # First: people waiting for a touch matter more than the figures below.
+    try:
+        from townsquare.care.queue import refresh_queue
+
+        stats["care"] = refresh_queue().as_dict()
+    except Exception:  # any database error
+        logger.exception("could not refresh the care queue after enrichment")
     # Spikes are judged on fresh labels; failing to queue the check never fails enrichment.
     try:
         from townsquare.listening.pulse_tasks import check_alerts_task

@@ -26,10 +26,17 @@ class EngagementScore(models.Model):
         Member, models.CASCADE, primary_key=True, related_name="engagement"
     )
     score = models.FloatField(default=0.0)
-    level = models.CharField(max_length=16, choices=EngagementLevel.choices, db_index=True)
+    level = models.CharField(max_length=16, choices=EngagementLevel.choices)
     # The figures behind the level: recent counts per kind, rank, thresholds, the constants.
     explanation = models.JSONField(default=dict)
     computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # The member list's engagement filter reads the level's members from the index
+            # alone (member is the primary key, not SQLite's row id).
+            models.Index(fields=["level", "member"], name="engagement_level_member"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.level} ({self.score:.1f})"

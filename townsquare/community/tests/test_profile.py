@@ -27,9 +27,15 @@ def community(tmp_path: Path) -> dict[str, Member]:
     return {m.display_name.lower(): m for m in Member.objects.all()}
 
 
-def _expected_interests(member: Member) -> list[tuple[str, int, int, float]]:
-    """(keyword, messages, responses, score) by the documented formula, in plain Python."""
+def _expected_interests(
+    member: Member, window: int | None = None
+) -> list[tuple[str, int, int, float]]:
+    """(keyword, messages, responses, score) by the documented formula, in plain Python; over
+    the member's latest `window` interactions when given."""
     messages = Interaction.objects.filter(member=member, kind__in=MESSAGE_KINDS)
+    if window is not None:
+        latest = Interaction.objects.filter(member=member).order_by("-created_at", "-id")
+        messages = messages.filter(pk__in=[i.pk for i in latest[:window]])
     enrichments = {e.interaction_id: e for e in Enrichment.objects.filter(analyzed=True)}
     counts: Counter[str] = Counter()
     responses: Counter[str] = Counter()
@@ -164,6 +170,34 @@ def test_it_draws_weekly_activity_languages_and_monthly_sentiment(
     assert sum(m.scored for m in months) == len(scored)
     assert len(months) == 1
     assert months[0].mean == pytest.approx(sum(scored) / len(scored))
+
+
+def test_it_reads_only_the_latest_interactions_of_a_busy_member(
+    community: dict[str, Member], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ada = community["ada"]
+    whole = profile.activity(ada)
+    total = Interaction.objects.filter(member=ada).count()
+    for window in range(1, total + 1):
+        monkeypatch.setattr(profile, "PORTRAIT_INTERACTIONS", window)
+        found = profile.interests(ada)
+        assert [(i.keyword, i.messages, i.responses) for i in found] == [
+            (k, n, r) for k, n, r, _ in _expected_interests(ada, window)
+        ]
+        latest = Interaction.objects.filter(member=ada).order_by("-created_at", "-id")[:window]
+        analysed = Enrichment.objects.filter(
+            interaction__in=list(latest), interaction__kind__in=MESSAGE_KINDS, analyzed=True
+        )
+        windowed = profile.activity(ada)
+        # The weekly counts read every interaction (the index alone); the labels, the window.
+        assert windowed.weeks == whole.weeks
+        assert {row.language: row.messages for row in windowed.languages} == dict(
+            Counter(e.language for e in analysed)
+        )
+    # A window as large as the history is the whole history.
+    assert [(i.keyword, i.messages) for i in profile.interests(ada)] == [
+        (k, n) for k, n, _, _ in _expected_interests(ada)
+    ]
 
 
 def test_it_shows_nothing_for_a_member_without_activity(db: None) -> None:

@@ -23,6 +23,7 @@ from townsquare.community.models import Interaction, Member, Source
 from townsquare.connectors.models import RunStatus
 from townsquare.demo.generator import DemoExports, generate_demo
 from townsquare.lib.testing import import_export
+from townsquare.staff.roles import role_of
 
 END = datetime(2025, 6, 2, tzinfo=UTC)
 
@@ -234,6 +235,10 @@ def test_it_runs_the_demo_command_twice_without_duplicates(tmp_path: Path) -> No
     call_command("demo", *args, verbosity=0, stdout=_Sink())
 
     assert user.is_superuser and user.check_password("demo")
+    # One login per role, each with its name as password.
+    for role in ("manager", "moderator", "viewer"):
+        staff = User.objects.get(username=role)
+        assert role_of(staff) == role and staff.check_password(role)
     assert sources == {"Demo Slack", "Demo Q&A", "Demo mailing list"}
     assert 1200 < first < 1800
     assert Interaction.objects.count() == first

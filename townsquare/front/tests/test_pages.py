@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from townsquare.community.models import (
     Conversation,
-    Interaction,
     InteractionKind,
     Member,
     Source,
@@ -42,29 +41,36 @@ def _sample_user(shared_data: Path, handle: str) -> dict[str, object]:
     return next(u for u in users if u["name"] == handle)
 
 
-def test_it_shows_the_overview(alice_client: Client, slack_sample: ImportRun) -> None:
+def test_today_shows_the_figures_and_the_sources(
+    alice_client: Client, slack_sample: ImportRun
+) -> None:
+    from townsquare.care.models import CareItem, Status
+    from townsquare.care.queue import refresh_queue
+    from townsquare.inbox.models import ConversationState
+    from townsquare.listening.pipeline import enrich_pending
+
+    enrich_pending()  # as the worker does after an import
+    refresh_queue()
     page = alice_client.get(reverse("home")).content.decode()
-    for number, label in (
-        (Member.objects.count(), "member"),
-        (Interaction.objects.count(), "interaction"),
-        (Conversation.objects.count(), "conversation"),
-    ):
-        assert f'<span class="stat-number">{number}</span> <span class="stat-label">{label}' in page
+    assert "<h1>Today</h1>" in page
+    open_items = CareItem.objects.filter(status=Status.OPEN).count()
+    waiting = ConversationState.objects.filter(awaiting_reply=True).count()
+    assert waiting > 0
+    assert f'<span class="stat-number">{open_items}</span>' in page
+    assert f'<span class="stat-number">{waiting}</span>' in page
     assert slack_sample.source is not None
     assert html.escape(slack_sample.source.name) in page
     assert f'href="/imports/{slack_sample.pk}/"' in page
     assert "Succeeded" in page
-    newest = Conversation.objects.order_by("-started_at", "-id")[:10]
-    for conversation in newest:
-        assert f'href="/conversations/{conversation.pk}/"' in page
-    for name in ("members", "conversations", "imports"):
-        assert f'href="{reverse(name)}"' in page
+    for name in ("care", "inbox", "imports"):
+        assert f'href="{reverse(name)}' in page
 
 
-def test_it_shows_an_empty_overview(alice_client: Client) -> None:
+def test_today_says_when_there_is_nothing_yet(alice_client: Client) -> None:
     page = alice_client.get(reverse("home")).content.decode()
     assert "No sources yet" in page
-    assert "No conversations yet" in page
+    assert "Nobody is waiting for a touch right now." in page
+    assert "No spike this week." in page
 
 
 def test_it_lists_members_with_their_platform(
@@ -357,7 +363,6 @@ def test_it_names_mentioned_members(alice_client: Client, tmp_path: Path) -> Non
     conversation = Conversation.objects.get()
     ann = Member.objects.get(display_name="Ann One")
     for url in (
-        reverse("home"),
         reverse("conversations"),
         reverse("conversation", args=[conversation.pk]),
         reverse("member", args=[ann.pk]),

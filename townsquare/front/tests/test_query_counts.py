@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from townsquare.community import memory
 from townsquare.community.models import Conversation, Identity, Interaction, Member, Source
-from townsquare.connectors.models import ImportRun, RejectedRecord
+from townsquare.connectors.models import ImportRun, RejectedRecord, Upload
 from townsquare.lib.testing import make_staff
 from townsquare.listening.models import Enrichment, TermMatch, Thanks, TrackedTerm
 from townsquare.listening.pipeline import TEXT_KINDS, enrich_pending
@@ -60,10 +60,14 @@ def test_the_home_page(
     two_workspaces: list[ImportRun],
     django_assert_num_queries: AssertNumQueries,
 ) -> None:
-    # counts (1), sources (1) with their latest run (1), recent conversations (1)
-    with django_assert_num_queries(2 + 4):
+    # Today (care/today.py): top care items (1) with their reasons (1; the import's
+    # enrichment filed some),
+    # open items (1), care settings (1), conversations awaiting a reply (1), spikes (1), what
+    # changed since yesterday (4: messages, new members, items opened, items resolved);
+    # sources (1) with their latest run (1)
+    with django_assert_num_queries(2 + 12):
         page = _get(alice_client, reverse("home"))
-    assert page.count('class="conversation-item"') == 10
+    assert "Reach out first" in page and page.count('class="source-name"') == 2
 
 
 def test_the_member_list(
@@ -114,7 +118,7 @@ def _remember(member: Member, rows: int) -> None:
 def test_the_member_page(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # member (1), identities (1), kinds (1), channels (1), timeline count (1) and page (1)
+    # member (1), identities (1), counts per kind and channel (1), timeline count (1) and page (1)
     # with enrichments, names of the members mentioned (1), tracked-term matches (1); the
     # portrait (front/views_profile.py): engagement level (1), interests with their examples
     # (1), expertise (1), the people they talk with (1), weekly activity, languages and
@@ -122,6 +126,7 @@ def test_the_member_page(
     # authors (1), touchpoints with their staff (1), what they taught us with the credited
     # message's identity and who saved it (1). Custom fields and do-not-contact are columns.
     # The members merged into it, for their Unmerge buttons (front/views_identity.py) (1).
+    # Care items (1; their reasons only when there are items).
     for rows in (1, 6):
         _remember(merged_member, rows)
         with django_assert_num_queries(2 + 18):
@@ -136,6 +141,25 @@ def test_the_member_page(
     assert (
         page.count('class="timeline-item"')
         == Interaction.objects.filter(member=merged_member).count()
+    )
+
+
+def test_the_member_timeline_refresh_costs_no_portrait(
+    alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
+) -> None:
+    # htmx asks for the timeline alone (its next page, its filters): the member page's 2 + 18
+    # without the portrait (5), which views_profile.py computes only when the page shows it,
+    # nor the memory's lists (4), which are lazy querysets.
+    with django_assert_num_queries(2 + 9):
+        response = alice_client.get(
+            reverse("member", args=[merged_member.pk]),
+            {"page": "1"},
+            headers={"HX-Request": "true", "HX-Target": "member-timeline"},
+        )
+    page = response.content.decode()
+    assert page.startswith('<div id="member-timeline"')
+    assert page.count('class="timeline-item"') == min(
+        50, Interaction.objects.filter(member=merged_member).count()
     )
 
 
@@ -184,10 +208,12 @@ def test_the_import_list(
         for run in two_workspaces:
             run.pk = None
             run.save()
-    # count (1), page with sources (1)
-    with django_assert_num_queries(2 + 2):
+    for run in two_workspaces * 5:
+        Upload.objects.create(path="x.zip", file_name="x.zip", size=1, format="slack", run=run)
+    # count (1), page with sources (1), recent uploads with their runs and uploaders (1)
+    with django_assert_num_queries(2 + 3):
         page = _get(alice_client, reverse("imports"))
-    assert page.count('<th scope="row"') == 50
+    assert page.count('<th scope="row"') == 50 + 10
 
 
 def test_the_import_run_page(

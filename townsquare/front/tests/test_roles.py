@@ -28,6 +28,7 @@ PARAMETER_MODELS = {
     "conversation_id": "community.Conversation",
     "interaction_id": "community.Interaction",
     "run_id": "connectors.ImportRun",
+    "upload_id": "connectors.Upload",
 }
 
 

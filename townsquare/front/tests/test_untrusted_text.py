@@ -10,7 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import Resolver404, resolve, reverse
 
-from townsquare.community.models import Conversation, InteractionKind, Member, Source
+from townsquare.care.models import CareItem
+from townsquare.care.queue import refresh_queue
+from townsquare.community.models import Conversation, Interaction, InteractionKind, Member, Source
 from townsquare.connectors.models import ImportRun
 from townsquare.connectors.records import (
     ChannelRecord,
@@ -20,7 +22,11 @@ from townsquare.connectors.records import (
 )
 from townsquare.front.templatetags.townsquare import http_url_or_empty, render_body
 from townsquare.front.tests.exports import SlackExport, write_records
+from townsquare.inbox.models import ConversationState
 from townsquare.lib.testing import import_export
+from townsquare.listening.models import Enrichment
+from townsquare.listening.pipeline import enrich_pending
+from townsquare.moderation.services import flag_interactions
 
 SCRIPT = "<script>alert('xss')</script>"
 IMG = "<img src=x onerror=alert(1)>"
@@ -231,6 +237,23 @@ def test_it_escapes_hostile_imports_on_every_page(
     urls += [reverse("conversation", args=[c.pk]) for c in Conversation.objects.all()]
     urls += [reverse("conversations") + f"?source={s.pk}" for s in Source.objects.all()]
     urls += [reverse("import_run", args=[run.pk]) for run in hostile_data]
+    # The work pages: every hostile message is flagged, waits for a reply, and its author is
+    # a newcomer on the day it was written, so it shows in care, inbox and moderation.
+    enrich_pending()
+    Enrichment.objects.update(is_toxic=True, toxicity=0.99)
+    flag_interactions(list(Interaction.objects.values_list("id", flat=True)))
+    for day in (datetime(2020, 9, 14, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC)):
+        refresh_queue(day)
+    assert CareItem.objects.exists() and ConversationState.objects.exists()
+    urls += [reverse("care"), reverse("care", query={"status": "closed"}), reverse("settings")]
+    urls += [reverse("care_item", args=[item.pk]) for item in CareItem.objects.all()]
+    urls += [reverse("care_settings"), reverse("inbox"), reverse("inbox_replies")]
+    urls += [
+        reverse("inbox_conversation", args=[c])
+        for c in ConversationState.objects.values_list("conversation_id", flat=True)
+    ]
+    urls += [reverse("moderation"), reverse("moderation_log"), reverse("moderation_words")]
+    urls += [reverse("staff")]
     seen = ""
     for url in urls:
         response = alice_client.get(url)

@@ -12,9 +12,13 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from townsquare.connectors.services import do_import
 from townsquare.demo.generator import generate_demo, previous_end
+from townsquare.staff.models import Role
+from townsquare.staff.services import do_add_staff
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo's published login, shown on screen
+# One login per role besides the superuser, each with its name as password, like demo / demo.
+DEMO_ROLES = (Role.MANAGER, Role.MODERATOR, Role.VIEWER)
 
 
 class Command(BaseCommand):
@@ -102,7 +106,17 @@ class Command(BaseCommand):
         if not User.objects.filter(username=DEMO_USER).exists():
             User.objects.create_superuser(DEMO_USER, "demo@example.com", DEMO_PASSWORD)
             self.stdout.write(f"Created the staff login {DEMO_USER!r}.")
+        for role in DEMO_ROLES:
+            if not User.objects.filter(username=role.value).exists():
+                do_add_staff(
+                    username=role.value,
+                    email=f"{role.value}@example.com",
+                    role=role,
+                    password=role.value,
+                )
         self.stdout.write(f"Log in at http://{host}:{port}/ as {DEMO_USER} / {DEMO_PASSWORD}")
+        others = ", ".join(f"{role.value} / {role.value}" for role in DEMO_ROLES)
+        self.stdout.write(f"  (an admin; to see what each role sees, log in as {others})")
         if not opts["no_serve"]:
             call_command("serve", host=host, port=port)
 

@@ -24,7 +24,9 @@ class Command(BaseCommand):
             "--no-migrate", action="store_true", help="do not apply pending migrations first"
         )
         parser.add_argument(
-            "--no-worker", action="store_true", help="do not start the background worker"
+            "--no-worker",
+            action="store_true",
+            help="do not start the background worker and scheduler",
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -41,14 +43,21 @@ class Command(BaseCommand):
                 [sys.executable, "-m", "townsquare.cli", "worker", "--verbosity", "0"]
             )
             self.stdout.write("A background worker is running beside the web server.")
+        scheduler = None
+        if not opts["no_worker"]:
+            scheduler = subprocess.Popen(
+                [sys.executable, "-m", "townsquare.cli", "scheduler", "--verbosity", "0"]
+            )
         self.stdout.write(f"Townsquare is serving on http://{opts['host']}:{opts['port']}/")
         self.stdout.flush()
         try:
             serve(application, host=opts["host"], port=opts["port"], threads=opts["threads"])
         finally:
-            if worker is not None:
-                worker.terminate()
+            for process in (worker, scheduler):
+                if process is None:
+                    continue
+                process.terminate()
                 try:
-                    worker.wait(timeout=10)
+                    process.wait(timeout=10)
                 except subprocess.TimeoutExpired:
-                    worker.kill()
+                    process.kill()

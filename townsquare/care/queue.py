@@ -1,0 +1,222 @@
+"""Filing reasons on members' items and ranking the queue (docs/care.md).
+
+priority(item) = Σ over its standing reasons of weight(rule) × factor(rule, channel) × strength
+
+weight: staff-tuned per rule (RuleSetting, DEFAULT_WEIGHTS); factor: learned from dismissals
+(RuleAdjustment, 1.0 until a dismissal); strength: 0..1 from the rule (rules.py).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from townsquare.care.models import (
+    ACTIVE_STATUSES,
+    DEFAULT_WEIGHTS,
+    CareItem,
+    CareReason,
+    Rule,
+    RuleAdjustment,
+    RuleSetting,
+    Status,
+)
+from townsquare.care.rules import RULES, Candidate, Context
+from townsquare.community.models import Member
+
+CHUNK = 500
+
+
+@dataclass
+class RefreshStats:
+    candidates: int = 0
+    new_reasons: int = 0
+    new_items: int = 0
+    cleared_reasons: int = 0
+    expired_items: int = 0
+    woken_items: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def weights() -> tuple[dict[str, float], set[str]]:
+    """Each rule's weight, and the rules that run."""
+    weight = {str(rule): value for rule, value in DEFAULT_WEIGHTS.items()}
+    enabled = set(weight)
+    for setting in RuleSetting.objects.all():
+        weight[setting.rule] = setting.weight
+        if not setting.enabled:
+            enabled.discard(setting.rule)
+    return weight, enabled
+
+
+def factors() -> dict[tuple[str, int | None], float]:
+    return {
+        (a.rule, a.channel_id): a.factor
+        for a in RuleAdjustment.objects.only("rule", "channel_id", "factor")
+    }
+
+
+def _chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
+    it = iter(items)
+    return list(iter(lambda: list(islice(it, size)), []))
+
+
+def _new_candidates(candidates: list[Candidate]) -> list[Candidate]:
+    """Candidates whose key was never filed for their member, and who may be contacted."""
+    filed: set[tuple[int, str]] = set()
+    for keys in _chunks(sorted({c.key for c in candidates})):
+        filed.update(CareReason.objects.filter(key__in=keys).values_list("member_id", "key"))
+    members = {c.member_id for c in candidates}
+    no_contact = set(
+        Member.objects.filter(id__in=members, do_not_contact=True).values_list("id", flat=True)
+    )
+    fresh: dict[tuple[int, str], Candidate] = {}
+    for c in candidates:
+        if (c.member_id, c.key) in filed:
+            continue
+        # Do-not-contact members get no outreach; their flagged messages still get moderated.
+        if c.member_id in no_contact and c.rule != Rule.MODERATION:
+            continue
+        fresh.setdefault((c.member_id, c.key), c)
+    return list(fresh.values())
+
+
+def _active_item(member_id: int, now: datetime) -> tuple[CareItem, bool]:
+    item = CareItem.objects.filter(member_id=member_id, status__in=ACTIVE_STATUSES).first()
+    if item is not None:
+        return item, False
+    try:
+        with transaction.atomic():
+            return CareItem.objects.create(
+                member_id=member_id, created_at=now, updated_at=now
+            ), True
+    except IntegrityError:  # filed at the same moment by another refresh
+        return CareItem.objects.get(member_id=member_id, status__in=ACTIVE_STATUSES), False
+
+
+def _clear_resolved_reasons(now: datetime) -> int:
+    """Reasons that went away on their own: the question got an answer, the moderators
+    decided."""
+    from townsquare.inbox.models import ConversationState
+    from townsquare.moderation.models import ModerationItem
+
+    standing = CareReason.objects.filter(item__status__in=ACTIVE_STATUSES, cleared_at__isnull=True)
+    # A message in another language stands until someone acts on it; a second-language
+    # message that got no reply clears with the reply.
+    answered = standing.filter(
+        Q(rule=Rule.UNANSWERED) | Q(key__startswith="second-language:")
+    ).exclude(
+        conversation_id__in=ConversationState.objects.filter(awaiting_reply=True).values(
+            "conversation_id"
+        )
+    )
+    decided = standing.filter(rule=Rule.MODERATION).exclude(
+        interaction_id__in=ModerationItem.objects.filter(status="pending").values("interaction_id")
+    )
+    return answered.update(cleared_at=now) + decided.update(cleared_at=now)
+
+
+def rerank(now: datetime, stats: RefreshStats | None = None) -> None:
+    """Recompute every active item's priority from its standing reasons; items left without
+    any expire."""
+    weight, enabled = weights()
+    learned = factors()
+    reasons = CareReason.objects.filter(item__status__in=ACTIVE_STATUSES).values_list(
+        "id", "item_id", "rule", "channel_id", "strength", "score", "cleared_at"
+    )
+    totals: dict[int, float] = defaultdict(float)
+    moderation_only: dict[int, bool] = {}
+    standing: set[int] = set()
+    changed: list[CareReason] = []
+    for reason_id, item_id, rule, channel_id, strength, old_score, cleared_at in reasons:
+        totals.setdefault(item_id, 0.0)
+        if cleared_at is not None or rule not in enabled:
+            continue
+        factor = learned.get((rule, channel_id), learned.get((rule, None), 1.0))
+        score = round(weight[rule] * factor * strength, 4)
+        if score != old_score:
+            changed.append(CareReason(id=reason_id, score=score))
+        totals[item_id] += score
+        standing.add(item_id)
+        moderation_only[item_id] = moderation_only.get(item_id, True) and rule == Rule.MODERATION
+    CareReason.objects.bulk_update(changed, ["score"], batch_size=CHUNK)
+    items = CareItem.objects.filter(id__in=list(totals)).only(
+        "id", "priority", "for_moderators", "status"
+    )
+    updated: list[CareItem] = []
+    expired: list[int] = []
+    for item in items:
+        if item.pk not in standing:
+            expired.append(item.pk)
+            continue
+        priority = round(totals[item.pk], 4)
+        only_moderation = moderation_only.get(item.pk, False)
+        if item.priority != priority or item.for_moderators != only_moderation:
+            item.priority, item.for_moderators = priority, only_moderation
+            updated.append(item)
+    CareItem.objects.bulk_update(updated, ["priority", "for_moderators"], batch_size=CHUNK)
+    if expired:
+        CareItem.objects.filter(id__in=expired).update(
+            status=Status.EXPIRED, closed_at=now, updated_at=now
+        )
+    if stats is not None:
+        stats.expired_items += len(expired)
+
+
+def refresh_queue(now: datetime | None = None) -> RefreshStats:
+    """Run every enabled rule, file what is new, clear what went away, wake snoozed items
+    whose time has come, and rank the queue. Safe to run at any time, as often as wanted."""
+    now = now or timezone.now()
+    stats = RefreshStats()
+    ctx = Context.load(now)
+    _, enabled = weights()
+    candidates: list[Candidate] = []
+    for rule, find in RULES.items():
+        if rule in enabled:
+            found = list(find(ctx))
+            stats.by_rule[str(rule)] = len(found)
+            candidates.extend(found)
+    stats.candidates = len(candidates)
+    fresh = _new_candidates(candidates)
+    by_member: dict[int, list[Candidate]] = defaultdict(list)
+    for c in fresh:
+        by_member[c.member_id].append(c)
+    for member_id, found in by_member.items():
+        with transaction.atomic():
+            item, created = _active_item(member_id, now)
+            stats.new_items += created
+            rows = [
+                CareReason(
+                    item=item,
+                    member_id=member_id,
+                    rule=c.rule,
+                    key=c.key,
+                    detail=c.detail,
+                    strength=c.strength,
+                    occurred_at=c.occurred_at,
+                    created_at=now,
+                    interaction_id=c.interaction_id,
+                    conversation_id=c.conversation_id,
+                    channel_id=c.channel_id,
+                )
+                for c in found
+            ]
+            CareReason.objects.bulk_create(rows, ignore_conflicts=True)
+            if not created:
+                CareItem.objects.filter(pk=item.pk).update(updated_at=now)
+            stats.new_reasons += len(rows)
+    stats.woken_items = CareItem.objects.filter(
+        status=Status.SNOOZED, snoozed_until__lte=now
+    ).update(status=Status.OPEN, snoozed_until=None, updated_at=now)
+    stats.cleared_reasons = _clear_resolved_reasons(now)
+    rerank(now, stats)
+    return stats

@@ -1,0 +1,141 @@
+"""The care queue's pages and Today: what people see, what each role may do."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from townsquare.care.models import CareItem, CareReason, RuleSetting, Status
+from townsquare.care.queue import refresh_queue
+from townsquare.care.tests.conftest import NOW, Town
+from townsquare.community.models import Touchpoint
+from townsquare.lib.testing import make_staff
+
+
+@pytest.fixture
+def queued(town: Town) -> Town:
+    refresh_queue(NOW)
+    return town
+
+
+@pytest.fixture
+def manager_client(client: Client, db: None) -> Client:
+    client.force_login(make_staff("bob"))
+    return client
+
+
+def test_the_queue_lists_items_by_priority_with_their_reasons(
+    manager_client: Client, queued: Town
+) -> None:
+    page = manager_client.get(reverse("care")).content.decode()
+    ranked = list(CareItem.objects.filter(status=Status.OPEN).order_by("-priority", "id"))
+    positions = [page.index(reverse("care_item", args=[item.pk])) for item in ranked]
+    assert positions == sorted(positions)
+    assert "unusual for them" in page
+    assert "Unanswered question" in page
+
+
+def test_the_queue_filters_by_rule(manager_client: Client, queued: Town) -> None:
+    page = manager_client.get(reverse("care"), {"rule": "drifting"}).content.decode()
+    dan = queued.member("dan")
+    assert dan.display_name in page
+    assert queued.member("eve").display_name not in page
+
+
+def test_an_item_shows_the_member_context_and_the_message(
+    manager_client: Client, queued: Town
+) -> None:
+    item = CareItem.objects.get(member=queued.member("bob"))
+    page = manager_client.get(reverse("care_item", args=[item.pk])).content.decode()
+    assert "How do I configure the legend position" in page
+    assert "Resolve" in page and "Snooze" in page and "Dismiss" in page
+    assert reverse("member", args=[item.member_id]) in page
+
+
+def test_a_manager_resolves_an_item_and_finds_the_touchpoint_on_the_profile(
+    manager_client: Client, queued: Town
+) -> None:
+    item = CareItem.objects.get(member=queued.member("cleo"))
+    response = manager_client.post(
+        reverse("care_resolve", args=[item.pk]),
+        {"what": "Welcomed Cleo by DM", "outcome": "She joined #help", "channel": "Slack"},
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == Status.RESOLVED
+    assert Touchpoint.objects.filter(member=item.member, reason="Welcomed Cleo by DM").exists()
+    profile = manager_client.get(reverse("member", args=[item.member_id])).content.decode()
+    assert "Welcomed Cleo by DM" in profile
+
+
+def test_a_resolution_needs_to_say_what_was_done(manager_client: Client, queued: Town) -> None:
+    item = CareItem.objects.get(member=queued.member("cleo"))
+    response = manager_client.post(reverse("care_resolve", args=[item.pk]), {"what": ""})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == Status.OPEN
+
+
+def test_a_viewer_reads_but_cannot_act(client: Client, queued: Town) -> None:
+    client.force_login(make_staff("vera", role="viewer"))
+    item = CareItem.objects.get(member=queued.member("cleo"))
+    page = client.get(reverse("care_item", args=[item.pk])).content.decode()
+    assert "Why they need a touch" in page
+    assert 'action="/care/' not in page
+    for name in ("care_resolve", "care_dismiss", "care_snooze", "care_assign"):
+        assert client.post(reverse(name, args=[item.pk]), {"what": "x"}).status_code == 403
+    item.refresh_from_db()
+    assert item.status == Status.OPEN
+
+
+def test_assign_to_me(manager_client: Client, queued: Town) -> None:
+    item = CareItem.objects.get(member=queued.member("dan"))
+    manager_client.post(reverse("care_assign", args=[item.pk]), {"assignee": "me"})
+    item.refresh_from_db()
+    assert item.assigned_to is not None and item.assigned_to.username == "bob"
+    mine = manager_client.get(reverse("care"), {"who": "me"}).content.decode()
+    assert item.member.display_name in mine
+
+
+def test_the_queue_page_costs_the_same_queries_however_long(
+    manager_client: Client, queued: Town, django_assert_max_num_queries: Any
+) -> None:
+    manager_client.get(reverse("care"))
+    # session, user and role, count, page of items with members and assignees, reasons, total
+    with django_assert_max_num_queries(8):
+        manager_client.get(reverse("care"))
+
+
+def test_settings_change_weights_and_rerank(manager_client: Client, queued: Town) -> None:
+    eve_reason = CareReason.objects.get(member=queued.member("eve"), rule="language")
+    before = eve_reason.score
+    response = manager_client.post(
+        reverse("care_settings"),
+        {
+            "default_sla_hours": 24,
+            "business_day_start": 9,
+            "business_day_end": 17,
+            "business_weekdays": "0,1,2,3,4",
+            "weight_language": "12",
+            "enabled_language": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert RuleSetting.objects.get(rule="language").weight == 12
+    eve_reason.refresh_from_db()
+    assert eve_reason.score == pytest.approx(before * 2)
+
+
+def test_today_shows_who_to_reach_first_and_the_waiting_questions(
+    manager_client: Client, queued: Town
+) -> None:
+    page = manager_client.get(reverse("home")).content.decode()
+    assert "Reach out first" in page
+    top = CareItem.objects.filter(status=Status.OPEN).order_by("-priority").first()
+    assert top is not None and top.member.display_name in page
+    assert "awaiting a reply" in page
+    assert "Since yesterday" in page

@@ -1,0 +1,88 @@
+"""What the Today page shows: the people to reach first, spikes, the questions waiting, the
+milestones, and what changed since yesterday. Every figure is a range count on an index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q
+
+from townsquare.care.models import CareItem, CareReason, CareSettings, Rule, Status
+from townsquare.community.models import Interaction, Member
+
+
+@dataclass
+class Change:
+    label: str
+    today: int
+    yesterday: int
+
+    @property
+    def delta(self) -> int:
+        return self.today - self.yesterday
+
+
+def top_items(limit: int = 8) -> list[CareItem]:
+    standing = CareReason.objects.filter(cleared_at__isnull=True).order_by("-score", "id")
+    return list(
+        CareItem.objects.filter(status=Status.OPEN)
+        .order_by("-priority", "id")
+        .select_related("member", "assigned_to")
+        .prefetch_related(Prefetch("reasons", queryset=standing, to_attr="standing"))[:limit]
+    )
+
+
+def milestones(limit: int = 5) -> list[CareReason]:
+    return list(
+        CareReason.objects.filter(
+            rule=Rule.MILESTONE, cleared_at__isnull=True, item__status=Status.OPEN
+        )
+        .select_related("member")
+        .order_by("-occurred_at")[:limit]
+    )
+
+
+def unanswered(now: datetime) -> dict[str, Any]:
+    """Conversations waiting for a reply from anyone but their author, and those of them past
+    the default answer time."""
+    from townsquare.inbox.models import ConversationState
+
+    hours = CareSettings.load().default_sla_hours
+    counts = ConversationState.objects.filter(awaiting_reply=True).aggregate(
+        waiting=Count("pk"),
+        overdue=Count("pk", filter=Q(opened_at__lte=now - timedelta(hours=hours))),
+    )
+    return {**counts, "hours": hours}
+
+
+def spikes(now: datetime, limit: int = 5) -> list[Any]:
+    from townsquare.listening.models import Alert
+
+    return list(
+        Alert.objects.filter(acknowledged_at__isnull=True, window_end__gte=now - timedelta(days=7))
+        .select_related("channel")
+        .order_by("-window_start", "-id")[:limit]
+    )
+
+
+def changes(now: datetime) -> list[Change]:
+    """The last 24 hours against the 24 before them: one query per table, on its time index."""
+    day = timedelta(days=1)
+    since = now - 2 * day
+
+    def pair(rows: Any, field: str, label: str, **extra: Any) -> Change:
+        inside = {f"{field}__gte": since, f"{field}__lt": now, **extra}
+        counts = rows.filter(**inside).aggregate(
+            today=Count("pk", filter=Q(**{f"{field}__gte": now - day})),
+            yesterday=Count("pk", filter=Q(**{f"{field}__lt": now - day})),
+        )
+        return Change(label, counts["today"], counts["yesterday"])
+
+    return [
+        pair(Interaction.objects, "created_at", "messages"),
+        pair(Member.objects, "first_seen_at", "new members", merged_into__isnull=True),
+        pair(CareItem.objects, "created_at", "care items opened"),
+        pair(CareItem.objects, "closed_at", "care items resolved", status=Status.RESOLVED),
+    ]

@@ -19,6 +19,7 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db.models import Count, Max
 
+from townsquare.care.models import CareItem, CareReason
 from townsquare.community.models import Interaction, Member, Source
 from townsquare.connectors.models import RunStatus
 from townsquare.demo.generator import DemoExports, generate_demo
@@ -242,6 +243,10 @@ def test_it_runs_the_demo_command_twice_without_duplicates(tmp_path: Path) -> No
     assert sources == {"Demo Slack", "Demo Q&A", "Demo mailing list"}
     assert 1200 < first < 1800
     assert Interaction.objects.count() == first
+    # Today opens on people who need a touch, with the reasons the demo's personas give.
+    rules = set(CareReason.objects.values_list("rule", flat=True))
+    assert CareItem.objects.filter(status="open").exists()
+    assert {"unanswered", "newcomer"} <= rules
 
 
 class _Sink:

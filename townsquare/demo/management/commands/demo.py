@@ -101,6 +101,9 @@ class Command(BaseCommand):
         # queued; computed now, the demo shows them before any worker has run.
         call_command("engagement", verbosity=opts["verbosity"])
         call_command("resolve", verbosity=opts["verbosity"])
+        # The care queue, so Today opens on the people who need a touch.
+        self.stdout.write("Finding who needs a personal touch (the care queue)")
+        call_command("care", "refresh", verbosity=opts["verbosity"])
 
         host, port = opts["host"], opts["port"]
         if not User.objects.filter(username=DEMO_USER).exists():

@@ -61,3 +61,10 @@ def test_a_manager_works_the_first_care_item(morning: CareItem, chromium: Browse
     expect(care).to_contain_text("Resolved")
     expect(care).to_contain_text("Called them to talk about the build (bob)")
     shot(page, "member-touchpoint")
+
+    # At a phone's width the queue and an item fit without sideways scrolling.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/", "/care/", f"/care/{morning.pk}/"):
+        page.goto(chromium.base_url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    shot(page, "care-item-phone")

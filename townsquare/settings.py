@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "townsquare.staff",
     "townsquare.inbox",
     "townsquare.care",
+    "townsquare.metrics",
     # Background tasks: Django's Tasks API (backport) with its database and RQ backends.
     "django_tasks",
     "django_tasks_db",

@@ -1,0 +1,1 @@
+"""Community metrics as tested functions (docs/metrics.md, "Metrics"); no models."""

@@ -1,0 +1,793 @@
+"""The community metrics of docs/metrics.md ("Metrics"), one function per metric.
+
+Each function takes a `Scope` (a source, a channel, and the days [since, until)) and returns
+plain data: dataclasses whose `as_dict` gives JSON. Counting happens in SQL aggregates; Python
+only sees one row per member, conversation group, bucket or cell, never one per interaction.
+
+Conventions shared by the member metrics: an interaction counts for the member it points at,
+which after a merge is the surviving member (so a merged person's identities are one member);
+interactions without a known member are left out; members marked staff (`is_team`) or bot
+(`is_bot`) are left out. Time to first response and unanswered conversations come from the
+inbox rollup (`inbox.ConversationState`), never from a second reading of the interactions.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from fractions import Fraction
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.utils import timezone
+
+from townsquare.community.models import Channel, Interaction, Source
+from townsquare.listening import pulse
+from townsquare.listening.pulse import MESSAGE_KINDS, PERIODS, Period
+
+# Metric names, as the CLI takes them.
+METRICS: tuple[str, ...] = (
+    "ttfr",
+    "unanswered",
+    "new-members",
+    "active-members",
+    "retention",
+    "drifting-away",
+    "inactive-members",
+    "absence-factor",
+    "onion",
+    "sentiment-trend",
+    "activity-heatmap",
+)
+
+# Drifting away (LFX Insights): this many interactions in all, some in the last 6 months,
+# none in the last 3.
+DRIFTING_MIN_INTERACTIONS = 5
+DRIFTING_RECENT_MONTHS = 3
+DRIFTING_WINDOW_MONTHS = 6
+# Inactive members: last interaction older than this many days.
+INACTIVE_DAYS = 90
+# Unanswered conversations: older than this many hours.
+UNANSWERED_HOURS = 24
+# Onion layers (GrimoireLab): cumulative share of interactions up to these bounds.
+CORE_SHARE = 0.80
+REGULAR_SHARE = 0.95
+# Retention: months after the cohort's month shown.
+RETENTION_MONTHS = 12
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class ScopeError(ValueError):
+    """A scope naming a source or channel that does not exist; the message names the option."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where and when: a source and a channel by name (None: all), and the UTC days
+    [since, until) — `since` included, `until` excluded; None: no bound."""
+
+    source: str | None = None
+    channel: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    source_ids: list[int] | None
+    channel_ids: list[int] | None
+
+
+def _resolve(scope: Scope) -> _Resolved:
+    source_ids = None
+    if scope.source is not None:
+        source_ids = list(Source.objects.filter(name=scope.source).values_list("id", flat=True))
+        if not source_ids:
+            raise ScopeError(f"--source: no source is named {scope.source!r}")
+    channel_ids = None
+    if scope.channel is not None:
+        name = scope.channel.removeprefix("#")
+        channels = Channel.objects.filter(name=name)
+        if source_ids is not None:
+            channels = channels.filter(source_id__in=source_ids)
+        channel_ids = list(channels.values_list("id", flat=True))
+        if not channel_ids:
+            raise ScopeError(f"--channel: no channel is named {name!r}")
+    return _Resolved(source_ids, channel_ids)
+
+
+def _at(value: date | datetime) -> Any:
+    """A day's start (UTC) or an instant, as the database compares it with stored datetimes."""
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(), tzinfo=UTC)
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _where(
+    resolved: _Resolved,
+    *,
+    alias: str = "i",
+    column: str = "created_at",
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
+) -> tuple[str, list[Any]]:
+    """SQL conditions (each starting with AND) for a scope's sources, channels and times."""
+    sql, params = "", []
+    if resolved.source_ids is not None:
+        sql += f" AND {alias}.source_id IN ({_marks(resolved.source_ids)})"
+        params += resolved.source_ids
+    if resolved.channel_ids is not None:
+        sql += f" AND {alias}.channel_id IN ({_marks(resolved.channel_ids)})"
+        params += resolved.channel_ids
+    if since is not None:
+        sql += f" AND {alias}.{column} >= %s"
+        params.append(_at(since))
+    if until is not None:
+        sql += f" AND {alias}.{column} < %s"
+        params.append(_at(until))
+    return sql, params
+
+
+# Members counted by the member metrics: known, not staff, not bots.
+_MEMBERS = " JOIN community_member m ON m.id = i.member_id AND m.is_team = %s AND m.is_bot = %s"
+_MEMBER_PARAMS: list[Any] = [False, False]
+
+
+def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _day(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else date.fromisoformat(str(value)[:10])
+
+
+def _instant(value: Any) -> datetime:
+    """A datetime from the database: an aware one, or SQLite's naive UTC text."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` calendar months later (earlier when negative), clamped to the
+    month's last day: 31 May − 3 months is 28 (or 29) February."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+def _today() -> date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def _as_of(scope: Scope) -> date:
+    """The exclusive end of "now" for the metrics looking back: `until`, or tomorrow (UTC)."""
+    return scope.until or _today() + timedelta(days=1)
+
+
+def _months_between(first: date, second: date) -> int:
+    return (second.year - first.year) * 12 + second.month - first.month
+
+
+# Percentiles ---------------------------------------------------------------------------------
+
+
+def _position(n: int, p: float) -> tuple[int, Fraction]:
+    """The rank below (n − 1)·p and the fraction past it, exactly (no float rounding)."""
+    position = (n - 1) * Fraction(str(p))
+    low = math.floor(position)
+    return low, position - low
+
+
+def percentile(sorted_values: Sequence[float], p: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default, PostgreSQL's
+    percentile_cont): position (n − 1)·p in the sorted values. None for no values."""
+    if not sorted_values:
+        return None
+    low, fraction = _position(len(sorted_values), p)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + float(fraction) * (sorted_values[high] - sorted_values[low])
+
+
+def _seconds_sql(later: str, earlier: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
+    # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds from strftime, and the
+    # fractions apart (julianday's doubles would lose the microseconds).
+    return (
+        f"((strftime('%%s', {later}) - strftime('%%s', {earlier}))"
+        f" + (CAST(substr({later}, 20) AS REAL) - CAST(substr({earlier}, 20) AS REAL)))"
+    )
+
+
+# Time to first response ----------------------------------------------------------------------
+
+
+@dataclass
+class ResponseTimes:
+    """Time to first response of the conversations opened in one channel (None: all of the
+    scope) and period; seconds, no value without responses."""
+
+    channel: str | None
+    period_start: date
+    conversations: int
+    responded: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+    @property
+    def no_response(self) -> int:
+        return self.conversations - self.responded
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["period_start"] = self.period_start.isoformat()
+        data["no_response"] = self.no_response
+        return data
+
+
+def ttfr(scope: Scope = Scope(), period: Period = "month") -> list[ResponseTimes]:
+    """Median and p90 of the first response's time minus the first message's time, over the
+    conversations with a first message opened in [since, until), per channel and period, and
+    for the whole scope per period (channel None)."""
+    if period not in PERIODS:
+        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    resolved = _resolve(scope)
+    where, params = _where(
+        resolved, alias="s", column="opened_at", since=scope.since, until=scope.until
+    )
+    bucket = pulse._bucket_sql(period, "s.opened_at")
+    seconds = _seconds_sql("s.first_response_at", "s.opened_at")
+    result: list[ResponseTimes] = []
+    for by_channel in (False, True):
+        group = "s.channel_id, " if by_channel else ""
+        partition = f"{group}{bucket}"
+        base = " FROM inbox_conversationstate s WHERE s.first_message_id IS NOT NULL" + where
+        counts = _rows(
+            f"SELECT {'s.channel_id' if by_channel else 'NULL'}, {bucket},"
+            f" COUNT(*), COUNT(s.first_response_at){base} GROUP BY {partition}",
+            params,
+        )
+        # Only the values either side of the median's and the p90's positions leave the
+        # database: each responded conversation ranked within its group.
+        ranked = (
+            f"SELECT {'s.channel_id' if by_channel else 'NULL'} AS c, {bucket} AS b,"
+            f" {seconds} AS secs, ROW_NUMBER() OVER (PARTITION BY {partition}"
+            f" ORDER BY {seconds}) - 1 AS r, COUNT(*) OVER (PARTITION BY {partition}) AS n"
+            f"{base} AND s.first_response_at IS NOT NULL"
+        )
+        picks = _rows(
+            f"SELECT c, b, r, n, secs FROM ({ranked}) ranked"  # noqa: S608
+            " WHERE r IN ((n - 1) / 2, (n - 1) / 2 + 1, ((n - 1) * 9) / 10,"
+            " ((n - 1) * 9) / 10 + 1)",
+            params,
+        )
+        values: dict[tuple[Any, date], dict[int, float]] = {}
+        for c, b, r, _n, secs in picks:
+            values.setdefault((c, _day(b)), {})[int(r)] = float(secs)
+        names = dict(Channel.objects.values_list("id", "name")) if by_channel else {}
+        for c, b, total, responded in counts:
+            start = _day(b)
+            known = values.get((c, start), {})
+            result.append(
+                ResponseTimes(
+                    channel=(names.get(c, pulse.NO_CHANNEL) if by_channel else None),
+                    period_start=start,
+                    conversations=int(total),
+                    responded=int(responded),
+                    median_seconds=_from_ranks(known, int(responded), 0.5),
+                    p90_seconds=_from_ranks(known, int(responded), 0.9),
+                )
+            )
+    result.sort(key=lambda t: (t.channel is not None, t.channel or "", t.period_start))
+    return result
+
+
+def _from_ranks(known: dict[int, float], n: int, p: float) -> float | None:
+    """percentile() from the values at ranks floor((n − 1)·p) and the next one."""
+    if n == 0:
+        return None
+    low, fraction = _position(n, p)
+    high = min(low + 1, n - 1)
+    return known[low] + float(fraction) * (known[high] - known[low])
+
+
+# Unanswered conversations --------------------------------------------------------------------
+
+
+@dataclass
+class Unanswered:
+    hours: int
+    cutoff: datetime
+    total: int
+    per_channel: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cutoff"] = self.cutoff.isoformat()
+        return data
+
+
+def unanswered(
+    scope: Scope = Scope(), hours: int = UNANSWERED_HOURS, now: datetime | None = None
+) -> Unanswered:
+    """Conversations awaiting a reply (no response by anyone but the opener, not marked
+    answered) opened at or before now − `hours`, and in [since, until) when given."""
+    if hours < 0:
+        raise ValueError(f"--hours: expected a number of hours from 0 on, got {hours}")
+    resolved = _resolve(scope)
+    cutoff = (now or timezone.now()) - timedelta(hours=hours)
+    where, params = _where(
+        resolved, alias="s", column="opened_at", since=scope.since, until=scope.until
+    )
+    rows = _rows(
+        "SELECT s.channel_id, COUNT(*) FROM inbox_conversationstate s"  # noqa: S608
+        f" WHERE s.awaiting_reply = %s AND s.opened_at <= %s{where} GROUP BY s.channel_id",
+        [True, _at(cutoff), *params],
+    )
+    names = dict(Channel.objects.values_list("id", "name"))
+    per_channel = {names.get(c, pulse.NO_CHANNEL): int(n) for c, n in rows}
+    return Unanswered(hours, cutoff, sum(per_channel.values()), dict(sorted(per_channel.items())))
+
+
+# New members and retention -------------------------------------------------------------------
+
+
+def _first_seen_sql(resolved: _Resolved) -> tuple[str, list[Any]]:
+    """(member_id, first_at) of every counted member: their first interaction of any kind in
+    the scope's sources and channels, over all their identities."""
+    where, params = _where(resolved)
+    return (
+        "SELECT i.member_id AS member_id, MIN(i.created_at) AS first_at"  # noqa: S608
+        f" FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where} GROUP BY i.member_id",
+        [*_MEMBER_PARAMS, *params],
+    )
+
+
+def new_members(scope: Scope = Scope()) -> dict[date, int]:
+    """Members whose first interaction of any kind (in the scope's sources and channels) falls
+    in each calendar month (UTC); months with a first interaction in [since, until) only, and
+    every month between the first and last such month listed, quiet ones with 0."""
+    resolved = _resolve(scope)
+    first, params = _first_seen_sql(resolved)
+    bounds, bound_params = "", []
+    if scope.since is not None:
+        bounds += " AND f.first_at >= %s"
+        bound_params.append(_at(scope.since))
+    if scope.until is not None:
+        bounds += " AND f.first_at < %s"
+        bound_params.append(_at(scope.until))
+    month = pulse._bucket_sql("month", "f.first_at")
+    rows = _rows(
+        f"SELECT {month}, COUNT(*) FROM ({first}) f WHERE 1 = 1{bounds}"  # noqa: S608
+        f" GROUP BY {month}",
+        [*params, *bound_params],
+    )
+    counts = {_day(b): int(n) for b, n in rows}
+    if not counts:
+        return {}
+    months = pulse.bucket_starts(min(counts), max(counts) + timedelta(days=1), "month")
+    return {m: counts.get(m, 0) for m in months}
+
+
+@dataclass
+class Cohort:
+    month: date
+    members: int
+    # Share (0..1) of the cohort active in month M + k, k = 0, 1, …
+    retained: list[float]
+    active: list[int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "month": self.month.isoformat(),
+            "members": self.members,
+            "active": self.active,
+            "retained": self.retained,
+        }
+
+
+def retention(scope: Scope = Scope(), months: int = RETENTION_MONTHS) -> list[Cohort]:
+    """Cohorts of the members first seen in each month of [since, until): the share of them
+    with an interaction of any kind in month M + k, for k = 0..`months` (and not after the
+    month of the scope's last interaction, or `until`)."""
+    resolved = _resolve(scope)
+    first, params = _first_seen_sql(resolved)
+    where, where_params = _where(resolved)
+    cohort = pulse._bucket_sql("month", "f.first_at")
+    active = pulse._bucket_sql("month")
+    bounds, bound_params = "", []
+    if scope.since is not None:
+        bounds += " AND f.first_at >= %s"
+        bound_params.append(_at(scope.since))
+    if scope.until is not None:
+        bounds += " AND f.first_at < %s"
+        bound_params.append(_at(scope.until))
+    sizes = _rows(
+        f"SELECT {cohort}, COUNT(*) FROM ({first}) f WHERE 1 = 1{bounds}"  # noqa: S608
+        f" GROUP BY {cohort}",
+        [*params, *bound_params],
+    )
+    cells = _rows(
+        f"SELECT {cohort}, {active}, COUNT(DISTINCT i.member_id)"  # noqa: S608
+        f" FROM ({first}) f JOIN community_interaction i ON i.member_id = f.member_id"
+        f" WHERE 1 = 1{bounds}{where} GROUP BY {cohort}, {active}",
+        [*params, *bound_params, *where_params],
+    )
+    if not sizes:
+        return []
+    last_month = max(_day(a) for _, a, _ in cells)
+    if scope.until is not None:
+        last_month = min(last_month, (scope.until - timedelta(days=1)).replace(day=1))
+    grid: dict[tuple[date, int], int] = {}
+    for c, a, n in cells:
+        grid[(_day(c), _months_between(_day(c), _day(a)))] = int(n)
+    result = []
+    for c, size in sorted((_day(c), int(n)) for c, n in sizes):
+        span = min(months, _months_between(c, last_month))
+        counts = [grid.get((c, k), 0) for k in range(span + 1)]
+        result.append(Cohort(c, size, [n / size for n in counts], counts))
+    return result
+
+
+# Active members ------------------------------------------------------------------------------
+
+
+@dataclass
+class ActiveMembers:
+    day: date
+    dau: int
+    wau: int
+    mau: int
+
+    @property
+    def dau_mau(self) -> float:
+        """DAU ÷ MAU × 100; 0 when MAU is 0."""
+        return self.dau / self.mau * 100 if self.mau else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "dau": self.dau,
+            "wau": self.wau,
+            "mau": self.mau,
+            "dau_mau": self.dau_mau,
+        }
+
+
+def active_members(scope: Scope, day: date) -> ActiveMembers:
+    """Distinct members with an interaction of any kind on `day` (UTC), in the 7 days ending
+    with it and in the 30 days ending with it (`day` included). `since`/`until` are ignored:
+    the windows are the metric."""
+    resolved = _resolve(scope)
+    end = day + timedelta(days=1)
+    where, params = _where(resolved, since=end - timedelta(days=30), until=end)
+    row = _rows(
+        "SELECT COUNT(DISTINCT CASE WHEN i.created_at >= %s THEN i.member_id END),"  # noqa: S608
+        " COUNT(DISTINCT CASE WHEN i.created_at >= %s THEN i.member_id END),"
+        f" COUNT(DISTINCT i.member_id) FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where}",
+        [_at(day), _at(end - timedelta(days=7)), *_MEMBER_PARAMS, *params],
+    )[0]
+    return ActiveMembers(day, int(row[0]), int(row[1]), int(row[2]))
+
+
+def daily_active(scope: Scope = Scope()) -> dict[date, int]:
+    """DAU of every day in [since, until) with at least one active member."""
+    resolved = _resolve(scope)
+    where, params = _where(resolved, since=scope.since, until=scope.until)
+    day = pulse._bucket_sql("day")
+    rows = _rows(
+        f"SELECT {day}, COUNT(DISTINCT i.member_id)"  # noqa: S608
+        f" FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where} GROUP BY {day}",
+        [*_MEMBER_PARAMS, *params],
+    )
+    return dict(sorted((_day(d), int(n)) for d, n in rows))
+
+
+# Drifting away and inactive members ----------------------------------------------------------
+
+
+@dataclass
+class MemberActivity:
+    member_id: int
+    name: str
+    interactions: int
+    last_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["last_at"] = self.last_at.isoformat()
+        return data
+
+
+@dataclass
+class Drifting:
+    as_of: date  # exclusive: the windows end at this day's start (UTC)
+    recent_since: date
+    window_since: date
+    members: list[MemberActivity]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "recent_since": self.recent_since.isoformat(),
+            "window_since": self.window_since.isoformat(),
+            "count": len(self.members),
+            "members": [m.as_dict() for m in self.members],
+        }
+
+
+def drifting_away(scope: Scope = Scope()) -> Drifting:
+    """Members with at least 5 interactions before the end, at least one in the 6 months
+    before it and none in the 3 months before it. The end is `until` (excluded; default:
+    tomorrow, so today is in); the 6 and 3 months are calendar months back from it, their
+    first instant included. `since` is ignored."""
+    resolved = _resolve(scope)
+    end = _as_of(scope)
+    recent = add_months(end, -DRIFTING_RECENT_MONTHS)
+    window = add_months(end, -DRIFTING_WINDOW_MONTHS)
+    where, params = _where(resolved, until=end)
+    rows = _rows(
+        "SELECT i.member_id, m.display_name, COUNT(*), MAX(i.created_at)"  # noqa: S608
+        f" FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where}"
+        " GROUP BY i.member_id, m.display_name HAVING COUNT(*) >= %s"
+        " AND MAX(i.created_at) >= %s AND MAX(i.created_at) < %s"
+        " ORDER BY MAX(i.created_at) DESC, i.member_id",
+        [*_MEMBER_PARAMS, *params, DRIFTING_MIN_INTERACTIONS, _at(window), _at(recent)],
+    )
+    members = [MemberActivity(int(r[0]), str(r[1]), int(r[2]), _instant(r[3])) for r in rows]
+    return Drifting(end, recent, window, members)
+
+
+@dataclass
+class Inactive:
+    as_of: date
+    days: int
+    per_month: dict[date, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "days": self.days,
+            "total": sum(self.per_month.values()),
+            "per_month": {m.isoformat(): n for m, n in self.per_month.items()},
+        }
+
+
+def inactive_members(scope: Scope = Scope(), days: int = INACTIVE_DAYS) -> Inactive:
+    """Members whose last interaction (before `until`, default tomorrow) is strictly older than
+    `days` days before it, counted in the calendar month of that last interaction; with
+    `since`, only last interactions from then on."""
+    if days < 0:
+        raise ValueError(f"--days: expected a number of days from 0 on, got {days}")
+    resolved = _resolve(scope)
+    end = _as_of(scope)
+    where, params = _where(resolved, until=end)
+    month = pulse._bucket_sql("month", "l.last_at")
+    bounds, bound_params = " AND l.last_at < %s", [_at(end - timedelta(days=days))]
+    if scope.since is not None:
+        bounds += " AND l.last_at >= %s"
+        bound_params.append(_at(scope.since))
+    rows = _rows(
+        f"SELECT {month}, COUNT(*) FROM (SELECT i.member_id, MAX(i.created_at) AS last_at"  # noqa: S608
+        f" FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where} GROUP BY i.member_id) l"
+        f" WHERE 1 = 1{bounds} GROUP BY {month}",
+        [*_MEMBER_PARAMS, *params, *bound_params],
+    )
+    return Inactive(end, days, dict(sorted((_day(m), int(n)) for m, n in rows)))
+
+
+# Absence factor and onion --------------------------------------------------------------------
+
+
+def _member_counts(scope: Scope) -> list[int]:
+    """Interactions per counted member in the scope, largest first: one row per member."""
+    resolved = _resolve(scope)
+    where, params = _where(resolved, since=scope.since, until=scope.until)
+    rows = _rows(
+        "SELECT COUNT(*) FROM community_interaction i"  # noqa: S608
+        f"{_MEMBERS} WHERE 1 = 1{where} GROUP BY i.member_id ORDER BY COUNT(*) DESC",
+        [*_MEMBER_PARAMS, *params],
+    )
+    return [int(r[0]) for r in rows]
+
+
+def bus_factor(counts: Sequence[int]) -> int:
+    """The smallest number of members whose interactions, largest first, reach half of all;
+    exactly half counts. 0 without interactions."""
+    total = sum(counts)
+    reached = 0
+    for n, count in enumerate(sorted(counts, reverse=True), start=1):
+        reached += count
+        if reached * 2 >= total:
+            return n if total else 0
+    return 0
+
+
+@dataclass
+class AbsenceFactor:
+    factor: int
+    members: int
+    interactions: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def absence_factor(scope: Scope = Scope()) -> AbsenceFactor:
+    """The contributor absence factor (bus factor) of the interactions in the scope."""
+    counts = _member_counts(scope)
+    return AbsenceFactor(bus_factor(counts), len(counts), sum(counts))
+
+
+@dataclass
+class Layer:
+    members: int = 0
+    interactions: int = 0
+
+
+@dataclass
+class Onion:
+    core: Layer
+    regular: Layer
+    casual: Layer
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def onion_layers(counts: Sequence[int]) -> Onion:
+    """Members largest first; a member whose cumulative share (them included) is at most 80 %
+    is core, at most 95 % regular, else casual. Equal counts are taken in the given order."""
+    total = sum(counts)
+    result = Onion(Layer(), Layer(), Layer())
+    reached = 0
+    for count in sorted(counts, reverse=True):
+        reached += count
+        # Integer comparison: reached / total ≤ 0.80 exactly, no float rounding at the edge.
+        if reached * 100 <= total * round(CORE_SHARE * 100):
+            layer = result.core
+        elif reached * 100 <= total * round(REGULAR_SHARE * 100):
+            layer = result.regular
+        else:
+            layer = result.casual
+        layer.members += 1
+        layer.interactions += count
+    return result
+
+
+def onion(scope: Scope = Scope()) -> Onion:
+    """The onion model (GrimoireLab) of the interactions in the scope."""
+    return onion_layers(_member_counts(scope))
+
+
+# Sentiment trend -----------------------------------------------------------------------------
+
+
+@dataclass
+class SentimentPoint:
+    channel: str | None
+    period_start: date
+    messages: int
+    mean_compound: float | None
+    negative_share: float | None
+    unsupported: int
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["period_start"] = self.period_start.isoformat()
+        return data
+
+
+def _data_days(resolved: _Resolved) -> tuple[date, date] | None:
+    where, params = _where(resolved)
+    first, last = _rows(
+        f"SELECT MIN(i.created_at), MAX(i.created_at) FROM community_interaction i"  # noqa: S608
+        f" WHERE 1 = 1{where}",
+        params,
+    )[0]
+    if first is None:
+        return None
+    return _day(first), _day(last) + timedelta(days=1)
+
+
+def sentiment_trend(scope: Scope = Scope(), period: Period = "month") -> list[SentimentPoint]:
+    """Per period and channel (and for all of the scope, channel None): mean compound score
+    and negative share of the messages with a supported language; messages in an unsupported
+    language are excluded from both and counted. The pulse's figures (docs/metrics.md,
+    "Pulse"); without `since`/`until`, from the scope's first to its last interaction."""
+    if period not in PERIODS:
+        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    resolved = _resolve(scope)
+    channel_ids = resolved.channel_ids
+    if channel_ids is None and resolved.source_ids is not None:
+        channel_ids = list(
+            Channel.objects.filter(source_id__in=resolved.source_ids).values_list("id", flat=True)
+        )
+    days = _data_days(resolved)
+    if days is None and (scope.since is None or scope.until is None):
+        return []
+    since = scope.since or (days[0] if days else _today())
+    until = scope.until or (days[1] if days else _today())
+    if since >= until:
+        return []
+    data = pulse.trends(since, until, period, channel_ids=channel_ids)
+    result = []
+    for trend in [data.overall, *sorted(data.channels, key=lambda t: t.name)]:
+        for f in trend.buckets:
+            assert f.start is not None  # noqa: S101 - buckets always have a start
+            result.append(
+                SentimentPoint(
+                    channel=trend.name if trend.channel_id is not None else None,
+                    period_start=f.start,
+                    messages=f.volume,
+                    mean_compound=f.mean_sentiment,
+                    negative_share=f.negative_share,
+                    unsupported=f.unsupported,
+                )
+            )
+    return result
+
+
+# Activity by hour and weekday ----------------------------------------------------------------
+
+
+@dataclass
+class Heatmap:
+    time_zone: str
+    # cells[weekday][hour]: weekday 0 is Monday.
+    utc: list[list[int]]
+    local: list[list[int]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _histogram(queryset: Any, tz: ZoneInfo) -> list[list[int]]:
+    cells = [[0] * 24 for _ in range(7)]
+    rows = (
+        queryset.annotate(
+            wd=ExtractIsoWeekDay("created_at", tzinfo=tz), hour=ExtractHour("created_at", tzinfo=tz)
+        )
+        .values("wd", "hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in rows:
+        cells[int(row["wd"]) - 1][int(row["hour"])] += int(row["n"])
+    return cells
+
+
+def activity_heatmap(scope: Scope = Scope()) -> Heatmap:
+    """Messages (post, reply, comment, message, answer; every author, as the pulse's volume)
+    per weekday and hour, in UTC and in the community's time zone (COMMUNITY_TIME_ZONE).
+    Reactions and votes are left out: exports keep no real time for them."""
+    resolved = _resolve(scope)
+    query = Q(kind__in=MESSAGE_KINDS)
+    if resolved.source_ids is not None:
+        query &= Q(source_id__in=resolved.source_ids)
+    if resolved.channel_ids is not None:
+        query &= Q(channel_id__in=resolved.channel_ids)
+    if scope.since is not None:
+        query &= Q(created_at__gte=datetime.combine(scope.since, time(), tzinfo=UTC))
+    if scope.until is not None:
+        query &= Q(created_at__lt=datetime.combine(scope.until, time(), tzinfo=UTC))
+    queryset = Interaction.objects.filter(query)
+    name = settings.COMMUNITY_TIME_ZONE
+    return Heatmap(
+        name, _histogram(queryset, ZoneInfo("UTC")), _histogram(queryset, ZoneInfo(name))
+    )

@@ -518,6 +518,12 @@ def make_activity(rng: np.random.Generator, people: People, channel_base: list[i
     )
 
 
+def _content_hash(pk: int) -> str:
+    """The interaction's digest, written on its Enrichment too: an enrichment whose digest
+    differs is stale (an edited message) and would be done again."""
+    return f"{(pk * 2654435761) % (1 << 64):016x}{(pk * 40503) % (1 << 64):016x}"
+
+
 def _fillers(rng: np.random.Generator, n: int) -> list[str]:
     lengths = rng.integers(3, 14, n)
     return [
@@ -806,7 +812,7 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
                 at_text[row],
                 None,
                 f'{{"type": "{kind}", "user": "{ext}", "text": "{text}", "ts": "{ts:.6f}"}}',
-                f"{(pk * 2654435761) % (1 << 64):016x}{(pk * 40503) % (1 << 64):016x}",
+                _content_hash(pk),
                 now_text,
             )
 
@@ -836,7 +842,7 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
                     "[]",
                     versions_json,
                     key,
-                    "",
+                    _content_hash(pk),
                     "[]",
                     now_text,
                 )
@@ -880,7 +886,7 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
                 json.dumps(words),
                 versions_json,
                 key,
-                "",
+                _content_hash(pk),
                 corrected,
                 now_text,
             )

@@ -86,12 +86,30 @@ def _timed(label: str, work: Any) -> tuple[Any, float]:
 
 def prepare() -> dict[str, float]:
     """The worker's catch-up on a history it never saw: rollup, moderation queue, care rules."""
+    from django.db import connection
+
     from townsquare.care.queue import refresh_queue
     from townsquare.community.models import Interaction
     from townsquare.inbox.rollup import refresh_states
+    from townsquare.listening.pipeline import count_stale
     from townsquare.moderation.services import flag_interactions
 
     seconds: dict[str, float] = {}
+    # Datasets built before the generator wrote each enrichment's digest look stale
+    # everywhere: give them the digest their interaction has, as the pipeline would have.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM listening_enrichment WHERE content_hash = ''")
+        if cursor.fetchone()[0]:
+            _timed(
+                "digests of an older dataset",
+                lambda: cursor.execute(
+                    "UPDATE listening_enrichment SET content_hash = (SELECT content_hash FROM"
+                    " community_interaction i WHERE i.id = listening_enrichment.interaction_id)"
+                    " WHERE content_hash = ''"
+                ),
+            )
+    stale, seconds["count_stale"] = _timed("stale interactions (before the import)", count_stale)
+    print(f"  {stale:,} stale")
     _, seconds["rollup_all"] = _timed("conversation rollup, whole history", refresh_states)
     flagged = list(
         Interaction.objects.filter(enrichment__is_toxic=True).values_list("id", flat=True)[:5000]

@@ -174,4 +174,6 @@ class CareReason(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["member", "key"], name="care_reason_once"),
         ]
+        # A refresh asks which of its keys were already filed, before knowing the items.
+        indexes = [models.Index(fields=["key"], name="care_reason_key")]
         ordering = ["-score", "id"]

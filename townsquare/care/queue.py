@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
+from typing import TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -31,6 +32,7 @@ from townsquare.care.rules import RULES, Candidate, Context
 from townsquare.community.models import Member
 
 CHUNK = 500
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,7 +67,7 @@ def factors() -> dict[tuple[str, int | None], float]:
     }
 
 
-def _chunks(items: list[str], size: int = CHUNK) -> list[list[str]]:
+def _chunks(items: list[T], size: int = CHUNK) -> list[list[T]]:
     it = iter(items)
     return list(iter(lambda: list(islice(it, size)), []))
 
@@ -90,17 +92,31 @@ def _new_candidates(candidates: list[Candidate]) -> list[Candidate]:
     return list(fresh.values())
 
 
-def _active_item(member_id: int, now: datetime) -> tuple[CareItem, bool]:
-    item = CareItem.objects.filter(member_id=member_id, status__in=ACTIVE_STATUSES).first()
-    if item is not None:
-        return item, False
-    try:
-        with transaction.atomic():
-            return CareItem.objects.create(
-                member_id=member_id, created_at=now, updated_at=now
-            ), True
-    except IntegrityError:  # filed at the same moment by another refresh
-        return CareItem.objects.get(member_id=member_id, status__in=ACTIVE_STATUSES), False
+def _active_items(member_ids: list[int], now: datetime) -> tuple[dict[int, int], int]:
+    """Each member's open or snoozed item id, created where missing; and how many were created.
+    A few queries per thousand members, whatever the burst."""
+    found: dict[int, int] = {}
+    for chunk in _chunks(member_ids):
+        found.update(
+            CareItem.objects.filter(member_id__in=chunk, status__in=ACTIVE_STATUSES).values_list(
+                "member_id", "id"
+            )
+        )
+    missing = [m for m in member_ids if m not in found]
+    # ignore_conflicts: another refresh may file the same member at the same moment; the
+    # constraint keeps one active item, and the re-read below finds it.
+    CareItem.objects.bulk_create(
+        [CareItem(member_id=m, created_at=now, updated_at=now) for m in missing],
+        batch_size=CHUNK,
+        ignore_conflicts=True,
+    )
+    for chunk in _chunks(missing):
+        found.update(
+            CareItem.objects.filter(member_id__in=chunk, status__in=ACTIVE_STATUSES).values_list(
+                "member_id", "id"
+            )
+        )
+    return found, len(missing)
 
 
 def _clear_resolved_reasons(now: datetime) -> int:
@@ -187,17 +203,14 @@ def refresh_queue(now: datetime | None = None) -> RefreshStats:
             candidates.extend(found)
     stats.candidates = len(candidates)
     fresh = _new_candidates(candidates)
-    by_member: dict[int, list[Candidate]] = defaultdict(list)
-    for c in fresh:
-        by_member[c.member_id].append(c)
-    for member_id, found in by_member.items():
-        with transaction.atomic():
-            item, created = _active_item(member_id, now)
-            stats.new_items += created
-            rows = [
+    with transaction.atomic():
+        members = sorted({c.member_id for c in fresh})
+        items, stats.new_items = _active_items(members, now)
+        CareReason.objects.bulk_create(
+            [
                 CareReason(
-                    item=item,
-                    member_id=member_id,
+                    item_id=items[c.member_id],
+                    member_id=c.member_id,
                     rule=c.rule,
                     key=c.key,
                     detail=c.detail,
@@ -208,12 +221,14 @@ def refresh_queue(now: datetime | None = None) -> RefreshStats:
                     conversation_id=c.conversation_id,
                     channel_id=c.channel_id,
                 )
-                for c in found
-            ]
-            CareReason.objects.bulk_create(rows, ignore_conflicts=True)
-            if not created:
-                CareItem.objects.filter(pk=item.pk).update(updated_at=now)
-            stats.new_reasons += len(rows)
+                for c in fresh
+            ],
+            batch_size=CHUNK,
+            ignore_conflicts=True,
+        )
+        stats.new_reasons = len(fresh)
+        for chunk in _chunks(sorted(set(items.values()))):
+            CareItem.objects.filter(id__in=chunk).update(updated_at=now)
     stats.woken_items = CareItem.objects.filter(
         status=Status.SNOOZED, snoozed_until__lte=now
     ).update(status=Status.OPEN, snoozed_until=None, updated_at=now)

@@ -41,6 +41,7 @@ LANGUAGE_MIN_CHARS = 25
 BAD_DAY_COMPOUND = -0.4
 HELPER_MIN_THANKS = 2
 HELPER_MIN_ANSWERS = 3
+MAX_ANNIVERSARY_YEARS = 30
 
 
 @dataclass(frozen=True)
@@ -394,32 +395,39 @@ def helper(ctx: Context) -> Iterator[Candidate]:
 MilestoneSource = Callable[[Context], Iterator[Candidate]]
 
 
+def _anniversary(first_seen: datetime, year: int) -> datetime:
+    try:
+        return first_seen.replace(year=year)
+    except ValueError:  # 29 February
+        return first_seen.replace(year=year, day=28)
+
+
 def anniversaries(ctx: Context) -> Iterator[Candidate]:
     """A member still active whose first interaction was a whole number of years ago this week."""
-    # The calendar days of the last week, matched in SQL: only those members are read.
-    week = [ctx.now - timedelta(days=n) for n in range(RECENT.days)]
-    same_day = Q()
-    for d in week:
-        same_day |= Q(first_seen_at__month=d.month, first_seen_at__day=d.day)
+    # The same week in every earlier year, as time ranges on the indexed first-seen column
+    # (month and day lookups would run a function on every member's row).
+    same_week = Q()
+    for years_ago in range(1, MAX_ANNIVERSARY_YEARS + 1):
+        end = _anniversary(ctx.now, ctx.now.year - years_ago)
+        same_week |= Q(first_seen_at__gt=end - RECENT, first_seen_at__lte=end)
     active = people().filter(
-        same_day,
+        same_week,
         last_seen_at__gte=ctx.now - BASELINE_WINDOW,
         first_seen_at__lte=ctx.now - timedelta(days=360),
     )
     for member_id, first_seen in active.values_list("id", "first_seen_at"):
         if first_seen is None:  # excluded by the filter; for the type checker
             continue
-        years = ctx.now.year - first_seen.year
-        try:
-            day = first_seen.replace(year=ctx.now.year)
-        except ValueError:  # 29 February
-            day = first_seen.replace(year=ctx.now.year, day=28)
+        day = _anniversary(first_seen, ctx.now.year)
+        if day > ctx.now:  # the week spans New Year: last year's date
+            day = _anniversary(first_seen, ctx.now.year - 1)
+        years = day.year - first_seen.year
         if years < 1 or not (ctx.now - RECENT <= day <= ctx.now):
             continue
         yield Candidate(
             member_id=member_id,
             rule=Rule.MILESTONE,
-            key=f"milestone:anniversary:{member_id}:{ctx.now.year}",
+            key=f"milestone:anniversary:{member_id}:{day.year}",
             detail=f"{years} year{'s' if years > 1 else ''} in the community this week.",
             strength=min(1.0, 0.4 + 0.2 * years),
             occurred_at=day,

@@ -93,6 +93,8 @@ class ConversationState(models.Model):
             models.Index(
                 fields=["channel", "awaiting_reply", "opened_at"], name="inbox_state_channel"
             ),
+            # Who answered first lately: the care queue's helpers, time to first response.
+            models.Index(fields=["first_response_at"], name="inbox_state_first_response"),
         ]
 
     def __str__(self) -> str:

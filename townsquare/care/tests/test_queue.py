@@ -162,3 +162,27 @@ def test_a_snoozed_item_comes_back_when_its_time_comes(town: Town) -> None:
     refresh_queue(until + timedelta(minutes=1))
     item.refresh_from_db()
     assert item.status == Status.OPEN and item.snoozed_until is None
+
+
+def test_anniversaries_across_new_year(db: None) -> None:
+    from datetime import UTC, datetime
+
+    from townsquare.care.rules import Context, anniversaries
+    from townsquare.community.models import Member
+
+    now = datetime(2026, 1, 2, 12, tzinfo=UTC)
+    old = Member.objects.create(
+        display_name="Old Timer",
+        first_seen_at=datetime(2023, 12, 30, 9, tzinfo=UTC),
+        last_seen_at=datetime(2025, 12, 20, tzinfo=UTC),
+        interaction_count=40,
+    )
+    Member.objects.create(
+        display_name="Not this week",
+        first_seen_at=datetime(2024, 3, 1, tzinfo=UTC),
+        last_seen_at=datetime(2025, 12, 20, tzinfo=UTC),
+    )
+    found = list(anniversaries(Context.load(now)))
+    assert [(c.member_id, c.detail) for c in found] == [
+        (old.pk, "2 years in the community this week.")
+    ]

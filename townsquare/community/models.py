@@ -291,6 +291,8 @@ class Interaction(models.Model):
             models.Index(fields=["member", "kind", "channel"], name="interaction_member_kind"),
             models.Index(fields=["conversation", "created_at"], name="interaction_conv_time"),
             models.Index(fields=["created_at"], name="interaction_time"),
+            # What an import wrote: the enrichment it queues reads only that.
+            models.Index(fields=["imported_at"], name="interaction_imported"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,6 @@
-"""The scheduler: queues periodic tasks (the care queue's refresh, the spike check) for the
-worker. One scheduler per installation: `townsquare scheduler`, started by `townsquare serve`
-beside its worker."""
+"""The scheduler: queues periodic tasks (the care queue's refresh, the spike check, an
+enrichment sweep) for the worker. One scheduler per installation: `townsquare scheduler`,
+started by `townsquare serve` beside its worker."""
 
 from __future__ import annotations
 
@@ -35,8 +35,16 @@ def _check_alerts() -> object:
     return check_alerts_task.enqueue()
 
 
+def _sweep_enrichment() -> object:
+    from townsquare.listening.tasks import enrich_pending_task
+
+    return enrich_pending_task.enqueue()
+
+
 def default_jobs() -> list[Job]:
     return [
+        # Imports enrich what they wrote; the sweep catches anything else (a failed task).
+        Job("enrichment sweep", 60 * 60, _sweep_enrichment),
         # Questions cross their answer time and snoozes end without any import.
         Job("care queue refresh", 10 * 60, _refresh_care),
         Job("spike check", 60 * 60, _check_alerts),

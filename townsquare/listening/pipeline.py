@@ -211,32 +211,45 @@ class EnrichStats:
 # Finding work --------------------------------------------------------------------------------
 
 
-def find_stale(limit: int, *, after: int = 0, key: str | None = None) -> list[int]:
+def _stale_where(since: datetime | None) -> tuple[str, list[Any]]:
+    """The rows to look at: all, or only those an import wrote since a moment (an index range
+    on imported_at instead of a walk over every interaction). The SQL fragment is a constant:
+    only the time is a parameter."""
+    if since is None:
+        return "", []
+    return " AND i.imported_at >= %s", [since]
+
+
+def find_stale(
+    limit: int, *, after: int = 0, key: str | None = None, since: datetime | None = None
+) -> list[int]:
     """Ids of interactions with no Enrichment, an outdated one, or one older than an edit;
-    in id order, from after the id `after`."""
+    in id order, from after the id `after`; with `since`, only among those imported since."""
     key = key or version_key(current_versions())
+    scope, params = _stale_where(since)
+    sql = (
+        "SELECT i.id FROM community_interaction i"  # noqa: S608 (scope is a constant)
+        " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
+        f" WHERE i.id > %s{scope} AND (e.interaction_id IS NULL OR e.version_key <> %s"
+        " OR e.content_hash <> i.content_hash)"
+        " ORDER BY i.id LIMIT %s"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT i.id FROM community_interaction i"
-            " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
-            " WHERE i.id > %s AND (e.interaction_id IS NULL OR e.version_key <> %s"
-            " OR e.content_hash <> i.content_hash)"
-            " ORDER BY i.id LIMIT %s",
-            [after, key, limit],
-        )
+        cursor.execute(sql, [after, *params, key, limit])
         return [row[0] for row in cursor.fetchall()]
 
 
-def count_stale(*, key: str | None = None) -> int:
+def count_stale(*, key: str | None = None, since: datetime | None = None) -> int:
     key = key or version_key(current_versions())
+    scope, params = _stale_where(since)
+    sql = (
+        "SELECT COUNT(*) FROM community_interaction i"  # noqa: S608 (scope is a constant)
+        " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
+        " WHERE (e.interaction_id IS NULL OR e.version_key <> %s"
+        f" OR e.content_hash <> i.content_hash){scope}"
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM community_interaction i"
-            " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
-            " WHERE e.interaction_id IS NULL OR e.version_key <> %s"
-            " OR e.content_hash <> i.content_hash",
-            [key],
-        )
+        cursor.execute(sql, [key, *params])
         row = cursor.fetchone()
     return int(row[0]) if row else 0
 
@@ -257,20 +270,24 @@ def enrich_pending(
     batch_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int = 1,
+    since: datetime | None = None,
 ) -> EnrichStats:
     """Enrich every stale interaction (every interaction with `rebuild`), batch by batch,
     until none is left or `limit` are done. `progress(done_in_batch, total)` after each batch.
 
     With `workers` > 1 and enough to do, the analyzers run in that many worker processes while
     this one reads the next batch and writes the previous: the analyzers are CPU-bound Python,
-    so this is how a run uses more than one core."""
+    so this is how a run uses more than one core.
+
+    With `since`, only interactions imported (created or edited) since that moment are looked
+    at: the enrichment an import queues, which need not walk the whole history."""
     started = time.perf_counter()
     batch_size = batch_size or settings.ENRICH_BATCH_SIZE
     versions = current_versions()
     key = version_key(versions)
     total = 0
     if progress or workers > 1:
-        total = _count_all() if rebuild else count_stale(key=key)
+        total = _count_all() if rebuild else count_stale(key=key, since=since)
         total = min(total, limit) if limit else total
     parallel = _parallel(workers) if workers > 1 and total >= PARALLEL_FROM else None
     stats = EnrichStats()
@@ -297,7 +314,11 @@ def enrich_pending(
                 size = batch_size if limit is None else min(batch_size, limit - done)
                 if size <= 0:
                     break
-                ids = _ids_after(size, after) if rebuild else find_stale(size, after=after, key=key)
+                ids = (
+                    _ids_after(size, after)
+                    if rebuild
+                    else find_stale(size, after=after, key=key, since=since)
+                )
                 if not ids:
                     break
                 batch = _prepare(ids)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import datetime
 from typing import Any
 
 from django_tasks import TaskResultStatus, task
@@ -18,12 +19,19 @@ logger = logging.getLogger(__name__)
 
 
 @task()
-def enrich_pending_task(rebuild: bool = False, limit: int | None = None) -> dict[str, Any]:
-    """Enrich every stale interaction (all of them with `rebuild`)."""
+def enrich_pending_task(
+    rebuild: bool = False, limit: int | None = None, since: str | None = None
+) -> dict[str, Any]:
+    """Enrich every stale interaction (all of them with `rebuild`); with `since` (an ISO
+    time), only those imported since then: what an import queues. The scheduler's hourly
+    sweep, without it, catches anything else."""
     from townsquare.listening.pipeline import enrich_pending
 
+    moment = datetime.fromisoformat(since) if since else None
     # Every core: a big import's enrichment is CPU-bound (small ones stay in this process).
-    stats = enrich_pending(rebuild=rebuild, limit=limit, workers=os.cpu_count() or 1).as_dict()
+    stats = enrich_pending(
+        rebuild=rebuild, limit=limit, workers=os.cpu_count() or 1, since=moment
+    ).as_dict()
     # The care queue reads fresh labels and conversation states; it never fails enrichment.
     # First: people waiting for a touch matter more than the figures below.
     try:
@@ -64,7 +72,8 @@ def enqueue_after_import(run: ImportRun) -> None:
     never fails the import: it is written to the run's log, and `townsquare enrich` catches
     up later."""
     try:
-        result = enrich_pending_task.enqueue()
+        # Only what this run wrote: a whole-history sweep costs seconds on millions of rows.
+        result = enrich_pending_task.enqueue(since=run.started_at.isoformat())
     except Exception as e:  # any backend error: the import itself succeeded
         logger.exception("could not queue enrichment after import #%s", run.pk)
         _log(

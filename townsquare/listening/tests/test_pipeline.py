@@ -7,8 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks.backends.dummy import DummyBackend
 
 from townsquare.community.models import Interaction, InteractionKind, Member
+from townsquare.connectors.models import ImportRun
 from townsquare.connectors.slack.tests.export import write_slack_export
 from townsquare.lib.testing import import_export
 from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
@@ -22,6 +26,7 @@ from townsquare.listening.pipeline import (
     version_key,
 )
 from townsquare.listening.services import do_track_term
+from townsquare.listening.tasks import enqueue_after_import
 
 pytestmark = pytest.mark.django_db
 
@@ -380,3 +385,29 @@ def test_it_gives_the_same_results_with_worker_processes(
 
     assert stats.interactions == len(alone) == 12
     assert list(Enrichment.objects.order_by("interaction_id").values_list(*columns)) == alone
+
+
+def test_the_enrichment_an_import_queues_reads_only_what_it_wrote(tmp_path: Path) -> None:
+    first = [message(1_700_000_000, "U1", "Hello everyone"), message(1_700_000_100, "U2", "Hi")]
+    import_messages(tmp_path / "a", first)
+    enrich_pending()
+    # An enrichment lost long ago (a failed task): the import's pass leaves it to the sweep.
+    Enrichment.objects.filter(interaction__text="Hi").delete()
+    moment = timezone.now()
+    edited = {**first[0], "text": "Hello everyone, and welcome"}
+    import_messages(tmp_path / "b", [edited, first[1], message(1_700_000_200, "U3", "New here")])
+
+    stats = enrich_pending(since=moment)
+
+    assert stats.interactions == 2  # the edited message and the new one
+    assert enrichment_of("Hello everyone, and welcome") and enrichment_of("New here")
+    assert not Enrichment.objects.filter(interaction__text="Hi").exists()
+    assert enrich_pending().interactions == 1  # the sweep finds the lost one
+    assert find_stale(10) == []
+    # An import queues exactly that: its own rows, by the run's start.
+    run = ImportRun.objects.order_by("-id").first()
+    assert run is not None
+    enqueue_after_import(run)
+    backend = task_backends["default"]
+    assert isinstance(backend, DummyBackend)
+    assert backend.results[-1].kwargs == {"since": run.started_at.isoformat()}

@@ -7,7 +7,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/test
 # The member pages' benchmark fills (and refills) a database of its own, never the tests' one.
 BENCH_PG_URL ?= postgres://root@127.0.0.1:5432/townsquare_bench
 
-.PHONY: demo test lint types test-sqlite test-postgres services bench bench-members models install clean
+.PHONY: demo test lint types test-sqlite test-postgres services bench bench-members bench-work models install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ bench-members: $(STAMP)
 	$(BIN)/python -m benchmarks.members_pages --reuse || status=1; \
 	$(BIN)/python -m benchmarks.members_pages --reuse --database-url $(BENCH_PG_URL) || status=1; \
 	exit $$status
+
+## Today, the care queue and the inbox on a copy of the member pages' data, and the care
+## queue's catch-up after 10,000 new messages (docs/benchmarks.md); SQLite.
+bench-work: bench-members
+	$(BIN)/python -m benchmarks.work_pages
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache test-artifacts

@@ -12,6 +12,7 @@ from math import log10, sqrt
 
 from django.conf import settings
 from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet
+from django.db.models.functions import Length
 
 from townsquare.care.hours import waited_hours
 from townsquare.care.models import CareSettings, ChannelPolicy, Rule
@@ -227,8 +228,15 @@ def language_barrier(ctx: Context) -> Iterator[Candidate]:
         )
         .exclude(enrichment__language="")
         .exclude(enrichment__is_spam=True)
+        .annotate(length=Length("text"))
         .values_list(
-            "id", "member_id", "created_at", "channel_id", "conversation_id", "enrichment__language"
+            "id",
+            "member_id",
+            "created_at",
+            "channel_id",
+            "conversation_id",
+            "enrichment__language",
+            "length",
         )
         .order_by("created_at")
     )
@@ -253,12 +261,9 @@ def language_barrier(ctx: Context) -> Iterator[Candidate]:
             conversation_id__in=conversations, awaiting_reply=True
         ).values_list("conversation_id", flat=True)
     )
-    texts = dict(
-        Interaction.objects.filter(id__in=[row[0] for row in rows]).values_list("id", "text")
-    )
     seen: set[int] = set()
-    for message_id, member_id, at, channel_id, conversation_id, language in rows:
-        if member_id in seen or len(texts.get(message_id, "")) < LANGUAGE_MIN_CHARS:
+    for message_id, member_id, at, channel_id, conversation_id, language, length in rows:
+        if member_id in seen or length < LANGUAGE_MIN_CHARS:
             continue
         main = ctx.main_language(channel_id)
         own = usual[member_id].most_common(1)[0][0] if usual[member_id] else language

@@ -13,6 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from townsquare.care import services
@@ -87,7 +88,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "items": page.object_list,
         "can_work": can_work_care(request.user),
-        "open_count": CareItem.objects.filter(status=Status.OPEN).count(),
     }
     is_htmx = request.headers.get("HX-Request") == "true"
     template = "care/_queue_results.html" if is_htmx else "care/queue.html"
@@ -150,7 +150,7 @@ def _act(request: HttpRequest, item_id: int, form_name: str, form: Any, act: Any
 
 def _next_url(request: HttpRequest, item: CareItem) -> str:
     # After closing an item, the next one in the queue; otherwise back to the item.
-    if item.status in ACTIVE_STATUSES and request.POST.get("stay") != "0":
+    if item.status in ACTIVE_STATUSES:
         return reverse("care_item", args=[item.pk])
     following = CareItem.objects.filter(status=Status.OPEN).order_by("-priority", "id").first()
     return reverse("care_item", args=[following.pk]) if following else reverse("care")
@@ -241,7 +241,7 @@ def care_settings(request: HttpRequest) -> HttpResponse:
             form.save()
             _save_rules(request)
             _save_policies(request)
-            rerank(_now())
+            rerank(timezone.now())
             messages.success(request, "Care settings saved; the queue is ranked again.")
             return redirect("care_settings")
     channels = Channel.objects.select_related("source", "care_policy").order_by(
@@ -255,12 +255,6 @@ def care_settings(request: HttpRequest) -> HttpResponse:
         "can_change": can_change_settings(request.user),
     }
     return render(request, "care/settings.html", context, status=400 if form.errors else 200)
-
-
-def _now() -> Any:
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def _float(value: str | None) -> float | None:

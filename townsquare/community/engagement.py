@@ -22,9 +22,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from townsquare.community.models import Identity, InteractionKind, Member
+from townsquare.community.models import Identity, Interaction, InteractionKind, Member
+from townsquare.listening.models import SentimentLabel
 from townsquare.people.models import EngagementLevel, EngagementScore
 
 # What one interaction of each kind weighs before decay; kinds not listed weigh nothing.
@@ -56,6 +58,18 @@ CORE_SHARE = 0.05
 ACTIVE_SHARE = 0.25
 
 BATCH_SIZE = 2000
+
+# "Mostly negative" (docs/metrics.md): in the window, at least MIN_SENTIMENT_MESSAGES messages
+# with a sentiment (positive, neutral or negative: a language the analyzer does not support is
+# left out), at least half of them negative. Window: days (None for all time) -> the
+# EngagementScore flag that stores it.
+MIN_SENTIMENT_MESSAGES = 3
+MOOD_WINDOWS: dict[int | None, str] = {
+    30: "negative_30_days",
+    90: "negative_90_days",
+    None: "negative_all_time",
+}
+SUPPORTED_SENTIMENTS = (SentimentLabel.POSITIVE, SentimentLabel.NEUTRAL, SentimentLabel.NEGATIVE)
 
 _PLURALS: dict[str, str] = {
     InteractionKind.REPLY: "replies",
@@ -110,12 +124,46 @@ def _activities(today: date) -> dict[int, _Activity]:
     return found
 
 
+def negative_moods(now: datetime) -> dict[int, set[str]]:
+    """The members who are mostly negative in some window, with the flags of those windows:
+    one aggregate over the labelled messages, grouped by member."""
+    negative = Q(enrichment__sentiment_label=SentimentLabel.NEGATIVE)
+    counts: dict[str, Count] = {}
+    for days, flag in MOOD_WINDOWS.items():
+        within = Q() if days is None else Q(created_at__gte=now - timedelta(days=days))
+        counts[f"{flag}_n"] = Count("pk", filter=within) if days else Count("pk")
+        counts[f"{flag}_negative"] = Count("pk", filter=within & negative)
+    rows = (
+        Interaction.objects.filter(
+            member__isnull=False, enrichment__sentiment_label__in=SUPPORTED_SENTIMENTS
+        )
+        .order_by()
+        .values("member_id")
+        .annotate(**counts)
+        # The all-time count bounds the others: a member below it is below everywhere.
+        .filter(**{f"{MOOD_WINDOWS[None]}_n__gte": MIN_SENTIMENT_MESSAGES})
+    )
+    moods: dict[int, set[str]] = {}
+    for found in rows.iterator(chunk_size=BATCH_SIZE):
+        row: Mapping[str, Any] = found
+        flags = {
+            flag
+            for flag in MOOD_WINDOWS.values()
+            if row[f"{flag}_n"] >= MIN_SENTIMENT_MESSAGES
+            and 2 * row[f"{flag}_negative"] >= row[f"{flag}_n"]
+        }
+        if flags:
+            moods[int(row["member_id"])] = flags
+    return moods
+
+
 def refresh_engagement(*, now: datetime | None = None) -> dict[str, int]:
     """Compute and store every member's engagement score and level; return the count of
     members per level."""
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
     activities = _activities(today)
+    moods = negative_moods(now)
     bot_members = set(
         Identity.objects.filter(is_bot=True).values_list("member_id", flat=True).distinct()
     )
@@ -162,6 +210,7 @@ def refresh_engagement(*, now: datetime | None = None) -> dict[str, int]:
             level = _level(activity, position, ranked, first_seen, now, today)
         explanation["level"] = str(level)
         totals[str(level)] += 1
+        mood = moods.get(pk, set())
         rows.append(
             EngagementScore(
                 member_id=pk,
@@ -169,6 +218,7 @@ def refresh_engagement(*, now: datetime | None = None) -> dict[str, int]:
                 level=level,
                 explanation=explanation,
                 computed_at=now,
+                **{flag: flag in mood for flag in MOOD_WINDOWS.values()},
             )
         )
     with transaction.atomic():

@@ -15,12 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, cast
 
 from django import forms
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.forms.renderers import BaseRenderer
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from townsquare.community.engagement import MOOD_WINDOWS
 from townsquare.community.models import (
     Channel,
     Identity,
@@ -34,7 +35,7 @@ from townsquare.community.models import (
 from townsquare.front import queries
 from townsquare.front.labels import language_names
 from townsquare.front.queries import DEFAULT_MEMBER_SORT, MEMBER_SORTS
-from townsquare.listening.models import Enrichment, SentimentLabel
+from townsquare.listening.models import Enrichment
 from townsquare.people.models import EngagementLevel
 
 # key -> (label, days): active = last seen within the days; inactive = not seen for them.
@@ -44,15 +45,13 @@ ACTIVITY_WINDOWS: dict[str, tuple[str, int]] = {
     "active90": ("Active in the last 90 days", 90),
     "inactive90": ("Inactive for 90 days or more", 90),
 }
-# key -> (label, days or None for all time). "Mostly negative": see `mostly_negative`.
+# key -> (label, days or None for all time). "Mostly negative" is computed with engagement
+# levels (community/engagement.py, `negative_moods`) and read from their stored flags.
 SENTIMENT_WINDOWS: dict[str, tuple[str, int | None]] = {
     "negative30": ("Mostly negative, last 30 days", 30),
     "negative90": ("Mostly negative, last 90 days", 90),
     "negative": ("Mostly negative, all time", None),
 }
-# A member needs this many messages with a sentiment before "mostly negative" means anything.
-MIN_SENTIMENT_MESSAGES = 3
-SUPPORTED_SENTIMENTS = (SentimentLabel.POSITIVE, SentimentLabel.NEUTRAL, SentimentLabel.NEGATIVE)
 FLAG_CHOICES = [("", "Any"), ("yes", "Only"), ("no", "Exclude")]
 FLAG_FIELDS = {"team": "is_team", "bot": "is_bot", "dnc": "do_not_contact"}
 # The largest id a database integer column holds: a larger one is a bad value, not a crash.
@@ -326,28 +325,6 @@ def _text_condition(text: str) -> Q:
     return condition
 
 
-def mostly_negative(days: int | None, *, now: datetime) -> QuerySet[Any, Any]:
-    """Ids of members whose messages (in the last `days`) are mostly negative: at least
-    MIN_SENTIMENT_MESSAGES messages with a sentiment (positive, neutral or negative; messages in
-    a language the analyzer does not support are left out), at least half of them negative."""
-    messages = Interaction.objects.filter(
-        member__isnull=False, enrichment__sentiment_label__in=SUPPORTED_SENTIMENTS
-    )
-    if days is not None:
-        messages = messages.filter(created_at__gte=now - timedelta(days=days))
-    return (
-        messages.order_by()
-        .values("member_id")
-        .annotate(
-            n=Count("pk"),
-            negative=Count("pk", filter=Q(enrichment__sentiment_label=SentimentLabel.NEGATIVE)),
-        )
-        .annotate(twice_negative=F("negative") * 2)
-        .filter(n__gte=MIN_SENTIMENT_MESSAGES, twice_negative__gte=F("n"))
-        .values("member_id")
-    )
-
-
 def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet[Member]:
     """The members these filters select, sorted, with identities and tags prefetched. Merged
     members (shown through the member they were merged into) and erased ones are left out
@@ -395,7 +372,8 @@ def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet
     elif f.first_seen_before is not None:  # the last day there is: no next day to stop at
         qs = qs.filter(first_seen_at__isnull=False)
     if f.sentiment in SENTIMENT_WINDOWS:
-        qs = qs.filter(pk__in=mostly_negative(SENTIMENT_WINDOWS[f.sentiment][1], now=now))
+        flag = MOOD_WINDOWS[SENTIMENT_WINDOWS[f.sentiment][1]]
+        qs = qs.filter(**{f"engagement__{flag}": True})
     for name, field in FLAG_FIELDS.items():
         value = getattr(f, name)
         if value in ("yes", "no"):

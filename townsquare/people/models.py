@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 from townsquare.community.models import Member
 
@@ -29,6 +30,12 @@ class EngagementScore(models.Model):
     level = models.CharField(max_length=16, choices=EngagementLevel.choices)
     # The figures behind the level: recent counts per kind, rank, thresholds, the constants.
     explanation = models.JSONField(default=dict)
+    # "Mostly negative" over the last 30 and 90 days and all time, as of `computed_at`
+    # (community/engagement.py, `MOOD_WINDOWS`): the member list's sentiment filter reads these
+    # flags, where counting everyone's labelled messages took seconds at 2,000,000 messages.
+    negative_30_days = models.BooleanField(default=False)
+    negative_90_days = models.BooleanField(default=False)
+    negative_all_time = models.BooleanField(default=False)
     computed_at = models.DateTimeField()
 
     class Meta:
@@ -36,6 +43,16 @@ class EngagementScore(models.Model):
             # The member list's engagement filter reads the level's members from the index
             # alone (member is the primary key, not SQLite's row id).
             models.Index(fields=["level", "member"], name="engagement_level_member"),
+            # Few members are mostly negative: small partial indexes list them.
+            models.Index(
+                fields=["member"], condition=Q(negative_30_days=True), name="engagement_neg30"
+            ),
+            models.Index(
+                fields=["member"], condition=Q(negative_90_days=True), name="engagement_neg90"
+            ),
+            models.Index(
+                fields=["member"], condition=Q(negative_all_time=True), name="engagement_neg_all"
+            ),
         ]
 
     def __str__(self) -> str:

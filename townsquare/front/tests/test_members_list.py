@@ -26,6 +26,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from townsquare.community.engagement import MIN_SENTIMENT_MESSAGES, refresh_engagement
 from townsquare.community.models import (
     AuditAction,
     AuditEntry,
@@ -37,11 +38,7 @@ from townsquare.community.models import (
     Source,
     Tag,
 )
-from townsquare.front.members_filters import (
-    MIN_SENTIMENT_MESSAGES,
-    filter_members,
-    parse_filters,
-)
+from townsquare.front.members_filters import filter_members, parse_filters
 from townsquare.front.tests.conftest import DUMMY_TASKS
 from townsquare.front.tests.exports import SlackExport
 from townsquare.lib.testing import import_export
@@ -241,6 +238,10 @@ def test_it_finds_members_whose_messages_are_mostly_negative(
     recent = _mostly_negative(30)
     # Cora: 3 of 4 negative; Dan: 2 of 4 (half counts); Eve has too few; Otto is too old.
     assert recent == {community["Cora Grim"].pk, community["Dan Mixed"].pk}
+    # The filter reads the flags engagement levels store: none before their first refresh.
+    EngagementScore.objects.all().delete()
+    assert ids(sentiment="negative30") == set()
+    refresh_engagement()
     assert ids(sentiment="negative30") == recent
     assert ids(sentiment="negative90") == _mostly_negative(90)
     all_time = _mostly_negative(None)
@@ -498,6 +499,7 @@ def test_it_pins_the_member_list_query_count_with_filters(
         for k in range(2):
             tag = Tag.objects.create(name=f"tag {n} {k}")
             MemberTag.objects.create(member=member, tag=tag)
+    refresh_engagement()  # the stored "mostly negative" flags
     params = {"text": "the", "language": "en", "sentiment": "negative", "team": "no"}
     # sources and tags for the filters (2), count (1), page (1), identities (1), tags (1)
     with django_assert_num_queries(2 + 6):

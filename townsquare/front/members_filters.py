@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, cast
 
 from django import forms
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.forms.renderers import BaseRenderer
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from townsquare.community.models import (
     Source,
     Tag,
 )
+from townsquare.community.text_search import containing
 from townsquare.front import queries
 from townsquare.front.labels import language_names
 from townsquare.front.queries import DEFAULT_MEMBER_SORT, MEMBER_SORTS
@@ -314,17 +315,6 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _text_condition(text: str) -> Q:
-    # SQLite's LIKE folds the case of ASCII letters only: for other letters, also look for
-    # the usual spellings (all lower, all upper, capitalized), so "élan" finds "Élan" there
-    # too. PostgreSQL's UPPER() folds every letter, and the extra terms change nothing.
-    condition = Q(text__icontains=text)
-    if not text.isascii():
-        for variant in {text.lower(), text.upper(), text.capitalize(), text.title()} - {text}:
-            condition |= Q(text__contains=variant)
-    return condition
-
-
 def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet[Member]:
     """The members these filters select, sorted, with identities and tags prefetched. Merged
     members (shown through the member they were merged into) and erased ones are left out
@@ -337,9 +327,13 @@ def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet
         qs = qs.filter(erased_at__isnull=True)
     mine = OuterRef("pk")
     if f.text:
-        # EXISTS stops at the first message that matches: bounded per member.
-        wrote = Interaction.objects.filter(_text_condition(f.text), member=mine)
-        qs = qs.filter(Exists(wrote))
+        # Who wrote it, from the text index (community/text_search.py): checking every
+        # member for such a message read every message for the count.
+        qs = qs.filter(
+            pk__in=Interaction.objects.filter(containing(f.text), member__isnull=False).values(
+                "member_id"
+            )
+        )
     # Platform, source and tag select the members through their own rows (IN, the rows'
     # indexes) rather than checking every member for such a row (EXISTS): the count reads
     # every member otherwise.

@@ -37,6 +37,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from townsquare.community.models import Identity, Interaction, InteractionKind, Platform
+from townsquare.community.text_search import containing
 from townsquare.listening.analyzers.base import UNSUPPORTED, TextItem
 from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
 from townsquare.listening.models import (
@@ -905,7 +906,7 @@ def mentions(term: str, *, batch_size: int = 5000) -> Iterator[list[int]]:
     # The database narrows the candidates (a case-insensitive substring: the longest word,
     # without a hashtag's #, which HTML bodies put in a separate element); the pattern decides.
     words = term.split() or [term]
-    candidates = Q(text__icontains=max(words, key=len).lstrip("#"))
+    candidates = containing(max(words, key=len).lstrip("#"))
     after = 0
     while True:
         chunk = list(

@@ -3,8 +3,11 @@ index on both engines (docs/architecture.md, "Text search").
 
 - SQLite: an FTS5 table with the trigram tokenizer over the interactions' text
   (`community_interaction_text`, external content: it keeps no second copy of the text, only
-  its trigrams), kept by triggers on every insert, update and delete. FTS5 answers `LIKE
-  '%words%'` from its index for three characters or more.
+  its trigrams). FTS5 answers `LIKE '%words%'` from its index for three characters or more.
+  Triggers queue new text (`community_interaction_text_queue`) and keep the index right on
+  every edit and delete; `index_pending` moves the queue into the index in one statement (the
+  importer calls it after each batch), and until then the search reads queued rows directly,
+  so its answers never lag.
 - PostgreSQL: a pg_trgm GIN index on UPPER(text), the very expression of Django's `icontains`.
 
 Both give exactly what `icontains` gives; shorter text, or text with LIKE's own wildcards,
@@ -13,14 +16,20 @@ is looked for without the index.
 
 from __future__ import annotations
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 FTS_TABLE = "community_interaction_text"
+QUEUE_TABLE = "community_interaction_text_queue"
 # FTS5's trigram tokenizer needs three characters to use its index.
 MIN_INDEXED_LENGTH = 3
 LIKE_WILDCARDS = frozenset("%_\\")
+INDEXED_MATCH = f"SELECT rowid FROM {FTS_TABLE} WHERE text LIKE %s"  # noqa: S608
+QUEUED_MATCH = (
+    f"SELECT q.id FROM {QUEUE_TABLE} q JOIN community_interaction i ON i.id = q.id"  # noqa: S608
+    " WHERE i.text LIKE %s"
+)
 
 
 def _spellings(text: str) -> set[str]:
@@ -40,13 +49,25 @@ def containing(text: str) -> Q:
         and len(text) >= MIN_INDEXED_LENGTH
         and not LIKE_WILDCARDS & set(text)
     ):
-        sql = " UNION ALL ".join(
-            f"SELECT rowid FROM {FTS_TABLE} WHERE text LIKE %s"  # noqa: S608 - a constant name
-            for _ in spellings
-        )
         patterns = [f"%{spelling}%" for spelling in sorted(spellings)]
-        return Q(id__in=RawSQL(sql, patterns))  # noqa: S611 - the text is a parameter
+        sql = " UNION ALL ".join([INDEXED_MATCH] * len(patterns) + [QUEUED_MATCH] * len(patterns))
+        return Q(id__in=RawSQL(sql, patterns * 2))  # noqa: S611 - the text is a parameter
     condition = Q(text__icontains=text)
     for spelling in spellings - {text}:
         condition |= Q(text__contains=spelling)
     return condition
+
+
+def index_pending() -> int:
+    """Add the queued interactions' text to SQLite's index in one statement; the number added.
+    Nothing to do on PostgreSQL, whose GIN index keeps its own pending list."""
+    if connection.vendor != "sqlite":
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {FTS_TABLE}(rowid, text) SELECT i.id, i.text FROM {QUEUE_TABLE} q"  # noqa: S608
+            " JOIN community_interaction i ON i.id = q.id WHERE i.text <> ''"
+        )
+        added = int(cursor.rowcount)
+        cursor.execute(f"DELETE FROM {QUEUE_TABLE}")  # noqa: S608 - a constant name
+    return max(added, 0)

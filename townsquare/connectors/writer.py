@@ -33,6 +33,7 @@ from townsquare.community.models import (
     Member,
     Source,
 )
+from townsquare.community.text_search import index_pending
 from townsquare.connectors.base import first_line
 from townsquare.connectors.models import ImportRun, RejectedRecord
 from townsquare.connectors.records import (
@@ -179,6 +180,8 @@ class Writer:
             self._write_identities(list(self._identities.values()))
             self._write_conversations(list(self._conversations.values()))
             self._write_interactions(self._interactions)
+            # New text into the search index in bulk (community/text_search.py).
+            index_pending()
             self._write_rejected(self._rejected)
             self._save_progress()
         self._channels.clear()

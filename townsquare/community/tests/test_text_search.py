@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from townsquare.community.models import Interaction, InteractionKind, Source
-from townsquare.community.text_search import FTS_TABLE, containing
+from townsquare.community.text_search import FTS_TABLE, QUEUE_TABLE, containing, index_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -73,14 +73,38 @@ def expected(text: str, interactions: dict[str, int]) -> set[int]:
     return {pk for body, pk in interactions.items() if text.lower() in body.lower()}
 
 
+def queued() -> int:
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {QUEUE_TABLE}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["queued", "indexed"])
 @pytest.mark.parametrize("query", QUERIES)
 def test_it_finds_what_a_case_insensitive_substring_finds(
-    interactions: dict[str, int], query: str
+    interactions: dict[str, int], query: str, indexed: bool
 ) -> None:
+    if indexed:
+        index_pending()
+        assert queued() == 0
     assert found(query) == expected(query, interactions)
 
 
-def test_it_follows_edits_and_deletes(interactions: dict[str, int]) -> None:
+def test_new_text_waits_in_the_queue_until_indexed(interactions: dict[str, int]) -> None:
+    if connection.vendor == "sqlite":
+        # Every interaction with text, not the empty one.
+        assert queued() == len(TEXTS) - 1
+    assert index_pending() == (len(TEXTS) - 1 if connection.vendor == "sqlite" else 0)
+    assert queued() == 0
+    assert index_pending() == 0
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["queued", "indexed"])
+def test_it_follows_edits_and_deletes(interactions: dict[str, int], indexed: bool) -> None:
+    if indexed:
+        index_pending()
     webhook = Interaction.objects.get(pk=interactions["Our webhook setup"])
     webhook.text = "Our integration setup"
     webhook.save()
@@ -91,6 +115,9 @@ def test_it_follows_edits_and_deletes(interactions: dict[str, int]) -> None:
     # A bulk update (an erasure) goes through the same trigger.
     Interaction.objects.filter(pk=webhook.pk).update(text="")
     assert found("integration") == set()
+    index_pending()
+    assert found("webhook") == set()
+    assert found("élan") == expected("élan", interactions)
     if connection.vendor == "sqlite":
         # FTS5 checks its own index: telling it to forget text it was never given (a wrong
         # trigger) leaves it inconsistent, and this fails.

@@ -413,6 +413,35 @@ class _Redactor:
         return query
 
 
+def _redact_json(value: Any, redact: _Redactor) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_json(item, redact) for item in value]
+    if isinstance(value, dict):
+        return {key: _redact_json(item, redact) for key, item in value.items()}
+    return value
+
+
+def _redact_webhook_deliveries(redact: _Redactor) -> int:
+    """Names in the payloads of the webhook delivery log (townsquare/webhooks), read in
+    Python: JSON text escapes letters outside ASCII, so the database cannot look for them."""
+    from townsquare.webhooks.models import Delivery
+
+    fields = ["payload", "response_excerpt", "last_error"]
+    changed = []
+    for delivery in Delivery.objects.only("id", *fields).iterator(chunk_size=500):
+        before = (delivery.payload, delivery.response_excerpt, delivery.last_error)
+        delivery.payload = _redact_json(delivery.payload, redact)
+        # A receiver may echo the payload back.
+        delivery.response_excerpt = redact(delivery.response_excerpt)
+        delivery.last_error = redact(delivery.last_error)
+        if (delivery.payload, delivery.response_excerpt, delivery.last_error) != before:
+            changed.append(delivery)
+    Delivery.objects.bulk_update(changed, fields, batch_size=500)
+    return len(changed)
+
+
 def _first_line(text: str) -> str:
     for line in text.splitlines():
         if line.strip():
@@ -600,6 +629,7 @@ def do_erase_member(*, member: Member, actor: User | None, reason: str = "") -> 
             run.path = redact(run.path)
             run.save(update_fields=["log", "error", "path"])
             redacted += 1
+        redacted += _redact_webhook_deliveries(redact)
         counts["redacted_texts"] = redacted
 
         AuditEntry.objects.create(

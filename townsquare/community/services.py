@@ -31,6 +31,7 @@ from townsquare.community.models import (
 )
 from townsquare.inbox.rollup import refresh_member_conversations
 from townsquare.listening.models import Enrichment, Thanks
+from townsquare.webhooks.events import emit, merge_payload
 
 # Rows moved with a member, by the name they have in an audit entry's details.
 MOVED_WITH_MEMBER: dict[str, type[Model]] = {
@@ -203,6 +204,16 @@ def do_merge_members(
                 "set_do_not_contact": set_do_not_contact,
                 "counts": dict(counts),
             },
+        )
+        emit(
+            "members.merged",
+            merge_payload(
+                target=target,
+                others=[locked[m] for m in sorted(other_ids)],
+                actor=actor,
+                automatic=automatic,
+                merged_at=now,
+            ),
         )
     target.refresh_from_db()
     for member in others:

@@ -4,10 +4,10 @@ index on both engines (docs/architecture.md, "Text search").
 - SQLite: an FTS5 table with the trigram tokenizer over the interactions' text
   (`community_interaction_text`, external content: it keeps no second copy of the text, only
   its trigrams). FTS5 answers `LIKE '%words%'` from its index for three characters or more.
-  Triggers queue new text (`community_interaction_text_queue`) and keep the index right on
-  every edit and delete; `index_pending` moves the queue into the index in one statement (the
-  importer calls it after each batch), and until then the search reads queued rows directly,
-  so its answers never lag.
+  The index covers the interactions up to a mark (`community_interaction_text_mark`);
+  `index_pending` adds the newer ones in one statement (the importer calls it after each
+  batch), and until then the search reads those few rows directly, so its answers never lag.
+  Triggers keep the index right on every edit and delete of an indexed interaction.
 - PostgreSQL: a pg_trgm GIN index on UPPER(text), the very expression of Django's `icontains`.
 
 Both give exactly what `icontains` gives; shorter text, or text with LIKE's own wildcards,
@@ -21,14 +21,14 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 FTS_TABLE = "community_interaction_text"
-QUEUE_TABLE = "community_interaction_text_queue"
+MARK_TABLE = "community_interaction_text_mark"
 # FTS5's trigram tokenizer needs three characters to use its index.
 MIN_INDEXED_LENGTH = 3
 LIKE_WILDCARDS = frozenset("%_\\")
 INDEXED_MATCH = f"SELECT rowid FROM {FTS_TABLE} WHERE text LIKE %s"  # noqa: S608
-QUEUED_MATCH = (
-    f"SELECT q.id FROM {QUEUE_TABLE} q JOIN community_interaction i ON i.id = q.id"  # noqa: S608
-    " WHERE i.text LIKE %s"
+NEWER_MATCH = (
+    "SELECT id FROM community_interaction"  # noqa: S608
+    f" WHERE id > (SELECT indexed_through FROM {MARK_TABLE}) AND text LIKE %s"
 )
 
 
@@ -50,7 +50,7 @@ def containing(text: str) -> Q:
         and not LIKE_WILDCARDS & set(text)
     ):
         patterns = [f"%{spelling}%" for spelling in sorted(spellings)]
-        sql = " UNION ALL ".join([INDEXED_MATCH] * len(patterns) + [QUEUED_MATCH] * len(patterns))
+        sql = " UNION ALL ".join([INDEXED_MATCH] * len(patterns) + [NEWER_MATCH] * len(patterns))
         return Q(id__in=RawSQL(sql, patterns * 2))  # noqa: S611 - the text is a parameter
     condition = Q(text__icontains=text)
     for spelling in spellings - {text}:
@@ -59,15 +59,22 @@ def containing(text: str) -> Q:
 
 
 def index_pending() -> int:
-    """Add the queued interactions' text to SQLite's index in one statement; the number added.
-    Nothing to do on PostgreSQL, whose GIN index keeps its own pending list."""
+    """Add the interactions after the mark to SQLite's index in one statement, and move the
+    mark; the number of interactions it covered. Nothing to do on PostgreSQL, whose GIN index
+    keeps its own pending list."""
     if connection.vendor != "sqlite":
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT indexed_through FROM {MARK_TABLE}")  # noqa: S608
+        (mark,) = cursor.fetchone()
+        cursor.execute("SELECT MAX(id) FROM community_interaction")
+        (last,) = cursor.fetchone()
+        if last is None or last <= mark:
+            return 0
         cursor.execute(
-            f"INSERT INTO {FTS_TABLE}(rowid, text) SELECT i.id, i.text FROM {QUEUE_TABLE} q"  # noqa: S608
-            " JOIN community_interaction i ON i.id = q.id WHERE i.text <> ''"
+            f"INSERT INTO {FTS_TABLE}(rowid, text) SELECT id, text FROM community_interaction"  # noqa: S608
+            " WHERE id > %s AND id <= %s AND text <> ''",
+            [mark, last],
         )
-        added = int(cursor.rowcount)
-        cursor.execute(f"DELETE FROM {QUEUE_TABLE}")  # noqa: S608 - a constant name
-    return max(added, 0)
+        cursor.execute(f"UPDATE {MARK_TABLE} SET indexed_through = %s", [last])  # noqa: S608
+    return int(last) - int(mark)

@@ -1,11 +1,13 @@
 """An index for "which messages contain these words" (community/text_search.py).
 
 SQLite: an FTS5 table with the trigram tokenizer, external content (the interactions' own text,
-not a copy), `detail=none` (no positions: FTS5 checks each match against the text anyway).
-New text waits in a queue table until `text_search.index_pending` adds it in bulk (the
-importer does after each batch): FTS5 writes its pending terms out at every statement of a
-trigger, which made a per-row insert four times the cost of a bulk one and nearly doubled an
-import's time. Edits and deletes go straight to the index through triggers (they are rare).
+not a copy), `detail=none` (no positions: FTS5 checks each match against the text anyway). It
+covers the interactions up to a mark (`community_interaction_text_mark`); `text_search.
+index_pending` adds those after it in one statement (the importer calls it after each batch).
+No trigger on insert: any trigger makes SQLite journal every statement, and a per-row FTS5
+insert writes its terms out each time — either doubled an import's time. Edits and deletes of
+indexed interactions reach the index through triggers (they are rare). Ids only grow
+(AUTOINCREMENT), so "after the mark" is exactly "not indexed yet".
 PostgreSQL: a pg_trgm GIN index on UPPER(text), where pg_trgm can be created
 (0005_search_trigrams). Measured on 2,000,000 interactions in docs/benchmarks.md.
 """
@@ -13,36 +15,34 @@ PostgreSQL: a pg_trgm GIN index on UPPER(text), where pg_trgm can be created
 from django.db import DatabaseError, migrations, transaction
 
 FTS = "community_interaction_text"
-QUEUE = "community_interaction_text_queue"
+MARK = "community_interaction_text_mark"
 PG_INDEX = "community_interaction_text_trgm"
-QUEUED = f"EXISTS (SELECT 1 FROM {QUEUE} WHERE id = old.id)"
+INDEXED = f"old.id <= (SELECT indexed_through FROM {MARK})"
 SQLITE_CREATE = [
     f"CREATE VIRTUAL TABLE {FTS} USING fts5(text, content='community_interaction',"
     " content_rowid='id', tokenize='trigram', detail='none', columnsize=0)",
-    f"CREATE TABLE {QUEUE} (id INTEGER PRIMARY KEY)",
+    f"CREATE TABLE {MARK} (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " indexed_through INTEGER NOT NULL)",
     # Reactions, joins and votes have no text: they stay out of the index (and so out of its
     # deletes: FTS5 must be told exactly what it was given).
-    f"CREATE TRIGGER {FTS}_insert AFTER INSERT ON community_interaction"
-    f" WHEN new.text <> '' BEGIN INSERT OR IGNORE INTO {QUEUE}(id) VALUES (new.id); END",
     f"CREATE TRIGGER {FTS}_delete AFTER DELETE ON community_interaction"
-    f" WHEN old.text <> '' BEGIN"
-    f" INSERT INTO {FTS}({FTS}, rowid, text) SELECT 'delete', old.id, old.text"
-    f" WHERE NOT {QUEUED};"
-    f" DELETE FROM {QUEUE} WHERE id = old.id; END",
-    # The old text leaves the index (unless it was still queued), the new one queues.
+    f" WHEN old.text <> '' AND {INDEXED} BEGIN"
+    f" INSERT INTO {FTS}({FTS}, rowid, text) VALUES ('delete', old.id, old.text); END",
+    # One trigger, so the old text leaves before the new one comes.
     f"CREATE TRIGGER {FTS}_update AFTER UPDATE OF text ON community_interaction"
-    f" WHEN old.text IS NOT new.text BEGIN"
+    f" WHEN old.text IS NOT new.text AND {INDEXED} BEGIN"
     f" INSERT INTO {FTS}({FTS}, rowid, text) SELECT 'delete', old.id, old.text"
-    f" WHERE old.text <> '' AND NOT {QUEUED};"
-    f" INSERT OR IGNORE INTO {QUEUE}(id) SELECT new.id WHERE new.text <> ''; END",
+    f" WHERE old.text <> '';"
+    f" INSERT INTO {FTS}(rowid, text) SELECT new.id, new.text WHERE new.text <> ''; END",
     # Index the interactions already there.
     f"INSERT INTO {FTS}(rowid, text) SELECT id, text FROM community_interaction WHERE text <> ''",
+    f"INSERT INTO {MARK} (id, indexed_through)"
+    " SELECT 1, COALESCE(MAX(id), 0) FROM community_interaction",
 ]
 SQLITE_DROP = [
-    f"DROP TRIGGER IF EXISTS {FTS}_insert",
     f"DROP TRIGGER IF EXISTS {FTS}_delete",
     f"DROP TRIGGER IF EXISTS {FTS}_update",
-    f"DROP TABLE IF EXISTS {QUEUE}",
+    f"DROP TABLE IF EXISTS {MARK}",
     f"DROP TABLE IF EXISTS {FTS}",
 ]
 

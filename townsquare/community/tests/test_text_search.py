@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from townsquare.community.models import Interaction, InteractionKind, Source
-from townsquare.community.text_search import FTS_TABLE, QUEUE_TABLE, containing, index_pending
+from townsquare.community.text_search import FTS_TABLE, MARK_TABLE, containing, index_pending
 
 pytestmark = pytest.mark.django_db
 
@@ -73,35 +73,40 @@ def expected(text: str, interactions: dict[str, int]) -> set[int]:
     return {pk for body, pk in interactions.items() if text.lower() in body.lower()}
 
 
-def queued() -> int:
+def not_indexed() -> int:
+    """Interactions after the index's mark (SQLite)."""
     if connection.vendor != "sqlite":
         return 0
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {QUEUE_TABLE}")  # noqa: S608
+        cursor.execute(
+            "SELECT COUNT(*) FROM community_interaction"  # noqa: S608
+            f" WHERE id > (SELECT indexed_through FROM {MARK_TABLE})"
+        )
         return int(cursor.fetchone()[0])
 
 
-@pytest.mark.parametrize("indexed", [False, True], ids=["queued", "indexed"])
+@pytest.mark.parametrize("indexed", [False, True], ids=["newer", "indexed"])
 @pytest.mark.parametrize("query", QUERIES)
 def test_it_finds_what_a_case_insensitive_substring_finds(
     interactions: dict[str, int], query: str, indexed: bool
 ) -> None:
     if indexed:
         index_pending()
-        assert queued() == 0
+        assert not_indexed() == 0
     assert found(query) == expected(query, interactions)
 
 
-def test_new_text_waits_in_the_queue_until_indexed(interactions: dict[str, int]) -> None:
-    if connection.vendor == "sqlite":
-        # Every interaction with text, not the empty one.
-        assert queued() == len(TEXTS) - 1
-    assert index_pending() == (len(TEXTS) - 1 if connection.vendor == "sqlite" else 0)
-    assert queued() == 0
+def test_new_interactions_wait_after_the_mark_until_indexed(
+    interactions: dict[str, int],
+) -> None:
+    sqlite = connection.vendor == "sqlite"
+    assert not_indexed() == (len(TEXTS) if sqlite else 0)
+    assert index_pending() == (len(TEXTS) if sqlite else 0)
+    assert not_indexed() == 0
     assert index_pending() == 0
 
 
-@pytest.mark.parametrize("indexed", [False, True], ids=["queued", "indexed"])
+@pytest.mark.parametrize("indexed", [False, True], ids=["newer", "indexed"])
 def test_it_follows_edits_and_deletes(interactions: dict[str, int], indexed: bool) -> None:
     if indexed:
         index_pending()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -227,3 +227,356 @@ class SegmentPatch(Schema):
 
 class SegmentPage(Page):
     items: list[SegmentOut]
+
+
+class ChannelBrief(Schema):
+    id: int
+    name: str
+    source_id: int
+
+
+class MemberRef(Schema):
+    id: int
+    display_name: str
+
+
+class CorrectionOut(Schema):
+    """A person's correction of one label: it wins over the analyzers' value for good."""
+
+    field: str
+    value: str | bool | None
+    # What the analyzers had said; None when not recorded.
+    previous: str | bool | None
+    corrected_by: UserOut | None
+    corrected_at: datetime
+    note: str
+
+
+class LabelsOut(Schema):
+    """What the analyzers found in a message, as people corrected it (`corrections`)."""
+
+    # False for what has no words of its own (a reaction, a join): no label then.
+    analyzed: bool
+    language: str | None
+    language_confidence: float
+    # positive, neutral, negative, or unsupported (a language the analyzer cannot judge).
+    sentiment: str | None
+    # The analyzer's compound score, -1..1.
+    sentiment_score: float | None
+    is_question: bool
+    question_score: float
+    is_gratitude: bool
+    emotion: str | None
+    is_toxic: bool
+    toxicity: float
+    is_spam: bool
+    spam: float
+    keywords: list[str]
+    # The tracked terms (keywords, brands, hashtags) it mentions.
+    terms: list[str]
+    corrections: list[CorrectionOut]
+    enriched_at: datetime
+
+
+class InteractionOut(Schema):
+    id: int
+    kind: str
+    source: SourceOut
+    channel: ChannelBrief | None
+    conversation_id: int | None
+    parent_id: int | None
+    member: MemberRef | None
+    identity_id: int | None
+    # None when a moderator hid the message and the reader is not a moderator.
+    text: str | None
+    url: str
+    created_at: datetime
+    edited_at: datetime | None
+    hidden: bool
+    # None when never analysed yet, or hidden from the reader.
+    labels: LabelsOut | None
+
+
+class InteractionPage(Page):
+    items: list[InteractionOut]
+
+
+class ClaimOut(Schema):
+    user: UserOut
+    claimed_at: datetime
+
+
+class ConversationStateOut(Schema):
+    """The inbox's rollup of a conversation (docs/metrics.md, "Time to first response")."""
+
+    opened_by: MemberRef | None
+    opened_at: datetime
+    first_message_id: int | None
+    # The first message's labels, as corrected; None when it is hidden from the reader.
+    is_question: bool | None
+    language: str | None
+    sentiment: str | None
+    first_response_at: datetime | None
+    first_responder_id: int | None
+    last_activity_at: datetime | None
+    message_count: int
+    awaiting_reply: bool
+    answered_at: datetime | None
+    answered_by: UserOut | None
+    answered_link: str
+
+
+class ConversationOut(Schema):
+    id: int
+    source: SourceOut
+    channel: ChannelBrief | None
+    external_id: str
+    title: str
+    url: str
+    started_at: datetime
+    # None until the inbox rollup has seen the conversation.
+    state: ConversationStateOut | None
+    claim: ClaimOut | None
+
+
+class ConversationDetailOut(ConversationOut):
+    messages: InteractionPage
+
+
+class ConversationPage(Page):
+    items: list[ConversationOut]
+
+
+class CareReasonOut(Schema):
+    id: int
+    rule: str
+    detail: str
+    # 0..1 within its rule; score = weight × learned factor × strength (docs/care.md).
+    strength: float
+    score: float
+    occurred_at: datetime
+    created_at: datetime
+    # Set when the reason went away by itself (the question got an answer).
+    cleared_at: datetime | None
+    interaction_id: int | None
+    conversation_id: int | None
+    channel_id: int | None
+
+
+class CareItemOut(Schema):
+    id: int
+    member: MemberRef
+    status: str
+    priority: float
+    for_moderators: bool
+    assigned_to: UserOut | None
+    snoozed_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    closed_by: UserOut | None
+    dismiss_reason: str
+    touchpoint_id: int | None
+    reasons: list[CareReasonOut]
+
+
+class CareItemDetailOut(CareItemOut):
+    # The touchpoint logged when it was resolved.
+    touchpoint: TouchpointOut | None
+
+
+class CareItemPage(Page):
+    items: list[CareItemOut]
+
+
+class AssignIn(Schema):
+    # A manager or admin (who may work the queue); null takes the item from whoever has it.
+    assignee_id: Id | None
+
+
+class SnoozeIn(Schema):
+    until: AwareTime
+
+
+class ResolveIn(Schema):
+    what: str = Field(min_length=1, max_length=2000, pattern=NO_NUL, description="What was done.")
+    outcome: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    channel: str = Field(
+        default="", max_length=100, pattern=NO_NUL, description="Where: Slack DM, email, call."
+    )
+
+
+class DismissIn(Schema):
+    reason: str = Field(
+        min_length=1, max_length=2000, pattern=NO_NUL, description="Why no touch is needed."
+    )
+
+
+class AlertOut(Schema):
+    id: int
+    # None: the whole community.
+    channel: ChannelBrief | None
+    metric: str
+    window_start: datetime
+    window_end: datetime
+    value: float
+    # The trailing norm the value was compared with, and the k of mean + k·σ.
+    mean: float
+    std: float
+    k: float
+    message: str
+    created_at: datetime
+    acknowledged_by: UserOut | None
+    acknowledged_at: datetime | None
+
+
+class AlertPage(Page):
+    items: list[AlertOut]
+
+
+class MetricInfo(Schema):
+    name: str
+    description: str
+    # The options it takes beyond source, channel, since and until.
+    options: list[str]
+
+
+class MetricList(Schema):
+    items: list[MetricInfo]
+
+
+# The metrics' results, as `townsquare metrics NAME --json` prints them (docs/metrics.md):
+# days as YYYY-MM-DD, instants as the command writes them (ISO 8601 with an offset).
+
+
+class ResponseTimesRow(Schema):
+    # None: the whole scope; "(no channel)" for conversations outside any channel.
+    channel: str | None
+    period_start: date
+    conversations: int
+    responded: int
+    no_response: int
+    median_seconds: float | None
+    p90_seconds: float | None
+
+
+class TtfrResult(Schema):
+    metric: Literal["ttfr"]
+    rows: list[ResponseTimesRow]
+
+
+class UnansweredResult(Schema):
+    metric: Literal["unanswered"]
+    hours: int
+    cutoff: str
+    total: int
+    per_channel: dict[str, int]
+
+
+class NewMembersResult(Schema):
+    metric: Literal["new-members"]
+    # First day of the month -> members first seen in it.
+    per_month: dict[str, int]
+
+
+class ActiveMembersResult(Schema):
+    metric: Literal["active-members"]
+    day: date
+    dau: int
+    wau: int
+    mau: int
+    dau_mau: float
+
+
+class CohortRow(Schema):
+    month: date
+    members: int
+    # Members active in month M + k, and their share of the cohort, k = 0, 1, …
+    active: list[int]
+    retained: list[float]
+
+
+class RetentionResult(Schema):
+    metric: Literal["retention"]
+    cohorts: list[CohortRow]
+
+
+class MemberActivityRow(Schema):
+    member_id: int
+    name: str
+    interactions: int
+    last_at: str
+
+
+class DriftingAwayResult(Schema):
+    metric: Literal["drifting-away"]
+    as_of: date
+    recent_since: date
+    window_since: date
+    count: int
+    members: list[MemberActivityRow]
+
+
+class InactiveMembersResult(Schema):
+    metric: Literal["inactive-members"]
+    as_of: date
+    days: int
+    total: int
+    per_month: dict[str, int]
+
+
+class AbsenceFactorResult(Schema):
+    metric: Literal["absence-factor"]
+    factor: int
+    members: int
+    interactions: int
+
+
+class OnionLayer(Schema):
+    members: int
+    interactions: int
+
+
+class OnionResult(Schema):
+    metric: Literal["onion"]
+    core: OnionLayer
+    regular: OnionLayer
+    casual: OnionLayer
+
+
+class SentimentRow(Schema):
+    channel: str | None
+    period_start: date
+    messages: int
+    mean_compound: float | None
+    negative_share: float | None
+    unsupported: int
+
+
+class SentimentTrendResult(Schema):
+    metric: Literal["sentiment-trend"]
+    rows: list[SentimentRow]
+
+
+class ActivityHeatmapResult(Schema):
+    metric: Literal["activity-heatmap"]
+    time_zone: str
+    # [weekday][hour], Monday first.
+    utc: list[list[int]]
+    local: list[list[int]]
+
+
+MetricResult = Annotated[
+    TtfrResult
+    | UnansweredResult
+    | NewMembersResult
+    | ActiveMembersResult
+    | RetentionResult
+    | DriftingAwayResult
+    | InactiveMembersResult
+    | AbsenceFactorResult
+    | OnionResult
+    | SentimentTrendResult
+    | ActivityHeatmapResult,
+    Field(discriminator="metric"),
+]

@@ -88,6 +88,8 @@ class MessageLabels:
     badges: list[Badge] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     terms: list[Badge] = field(default_factory=list)
+    # Field -> its latest correction (the API lists them; the badges carry them as marks).
+    corrections: dict[str, LabelCorrection] = field(default_factory=dict)
 
     @property
     def analyzed(self) -> bool:
@@ -114,7 +116,7 @@ def build_labels(
     corrections: dict[str, LabelCorrection],
 ) -> MessageLabels:
     """The badges of one message. `corrections`: field -> its latest correction."""
-    labels = MessageLabels(enrichment)
+    labels = MessageLabels(enrichment, corrections=corrections)
     labels.terms = [
         Badge(
             m.term.term,

@@ -5,16 +5,35 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import timezone
 
 from townsquare.api.services import do_create_token
-from townsquare.community.models import Identity, Member, MemberTag, Source, Tag
+from townsquare.care.models import CareItem, CareReason, Rule, Status
+from townsquare.care.queue import rerank
+from townsquare.community.models import (
+    Channel,
+    Conversation,
+    Identity,
+    Interaction,
+    InteractionKind,
+    Member,
+    MemberTag,
+    Source,
+    Tag,
+)
+from townsquare.inbox.rollup import refresh_states
+from townsquare.inbox.services import do_claim
 from townsquare.lib.testing import make_staff
+from townsquare.listening.models import Alert, AlertMetric, Enrichment
+from townsquare.listening.services import do_correct_label
+from townsquare.moderation.models import ModerationItem
+from townsquare.moderation.services import do_moderate
 
 AssertNumQueries = Callable[[int], AbstractContextManager[Any]]
 BASE = "/api/v1"
@@ -128,3 +147,195 @@ def community(db: None) -> Community:
     speaker = Tag.objects.create(name="Speaker")
     MemberTag.objects.create(member=ada, tag=speaker)
     return Community(slack, github, ada, bob, chloe, merged, erased, speaker)
+
+
+@dataclass
+class Talk:
+    help: Channel
+    question: Conversation
+    bonjour: Conversation
+    asked: Interaction
+    answered: Interaction
+    reacted: Interaction
+    spam: Interaction
+    french: Interaction
+    item: CareItem
+    quiet_item: CareItem
+    alert: Alert
+
+
+def _message(
+    source: Source,
+    member: Member,
+    at_: datetime,
+    text: str,
+    *,
+    conversation: Conversation,
+    kind: str = InteractionKind.MESSAGE,
+    parent: Interaction | None = None,
+    **labels: Any,
+) -> Interaction:
+    """A message by the member's identity on the source, with its labels when given."""
+    interaction = Interaction.objects.create(
+        source=source,
+        external_id=f"m{Interaction.objects.count() + 1}",
+        kind=kind,
+        identity=member.identities.get(source=source),
+        member=member,
+        channel=conversation.channel,
+        conversation=conversation,
+        parent=parent,
+        text=text,
+        created_at=at_,
+        content_hash="x",
+        imported_at=at_,
+    )
+    if labels:
+        Enrichment.objects.create(
+            interaction=interaction,
+            member=member,
+            version_key="test",
+            enriched_at=at_,
+            **{"analyzed": True, **labels},
+        )
+    return interaction
+
+
+@pytest.fixture
+def talk(alice: User, community: Community) -> Talk:
+    """On Slack's #help, Ada asks a question (3 March), Bob answers it with thanks, Chloé's
+    reaction, and Bob's spam, which a moderator hid; on GitHub, Chloé writes in French,
+    labelled negative by a person. The inbox is refreshed: Bob's answer was the first response;
+    alice claimed the French one. Ada has an open care item, Bob a snoozed one; one alert."""
+    slack, github = community.slack, community.github
+    Identity.objects.create(source=slack, member=community.chloe, external_id="U3", handle="chl")
+    help_ = Channel.objects.create(source=slack, external_id="C1", name="help")
+    question = Conversation.objects.create(
+        source=slack, channel=help_, external_id="t1", title="Heatmaps", started_at=at(3)
+    )
+    bonjour = Conversation.objects.create(
+        source=github, external_id="issue-7", title="Le build échoue", started_at=at(10)
+    )
+    asked = _message(
+        slack,
+        community.ada,
+        at(3),
+        "How do I plot a HEATMAP by weekday?",
+        conversation=question,
+        kind=InteractionKind.POST,
+        language="en",
+        language_confidence=0.98,
+        sentiment=0.0,
+        sentiment_label="neutral",
+        is_question=True,
+        question_score=0.93,
+        keywords=["heatmap", "weekday"],
+    )
+    answered = _message(
+        slack,
+        community.bob,
+        at(4),
+        "Use a pivot table, and thanks for asking!",
+        conversation=question,
+        kind=InteractionKind.REPLY,
+        parent=asked,
+        language="en",
+        language_confidence=0.95,
+        sentiment=0.6,
+        sentiment_label="positive",
+        is_gratitude=True,
+    )
+    reacted = _message(
+        slack, community.chloe, at(4), "+1", conversation=question, kind=InteractionKind.REACTION
+    )
+    reacted.parent = asked
+    reacted.save()
+    spam = _message(
+        slack,
+        community.bob,
+        at(5),
+        "Cheap heatmap pills at example.com",
+        conversation=question,
+        language="en",
+        sentiment_label="neutral",
+        is_spam=True,
+        spam=0.97,
+    )
+    flagged = ModerationItem.objects.create(interaction=spam, text_hash="x")
+    do_moderate(item=flagged, actor=alice, action="hide", reason="Spam")
+    french = _message(
+        github,
+        community.chloe,
+        at(10),
+        "Bonjour, le build échoue depuis hier.",
+        conversation=bonjour,
+        kind=InteractionKind.POST,
+        language="fr",
+        language_confidence=0.9,
+        sentiment_label="unsupported",
+    )
+    do_correct_label(
+        interaction=french, field="sentiment_label", value="negative", user=alice, note="Angry"
+    )
+    refresh_states()
+    do_claim(conversation=bonjour, user=alice)
+    now = timezone.now()
+    item = CareItem.objects.create(member=community.ada, created_at=now, updated_at=now)
+    CareReason.objects.create(
+        item=item,
+        member=community.ada,
+        rule=Rule.UNANSWERED,
+        key=f"unanswered:{question.pk}",
+        detail="Asked a question in #help and nobody has answered yet.",
+        strength=0.8,
+        interaction=asked,
+        conversation=question,
+        channel=help_,
+        occurred_at=at(3),
+        created_at=now,
+    )
+    CareReason.objects.create(
+        item=item,
+        member=community.ada,
+        rule=Rule.NEWCOMER,
+        key=f"newcomer:{community.ada.pk}",
+        detail="New here: wrote their first message in #help.",
+        strength=0.7,
+        occurred_at=at(3),
+        created_at=now,
+        cleared_at=now,
+    )
+    quiet_item = CareItem.objects.create(
+        member=community.bob,
+        status=Status.SNOOZED,
+        snoozed_until=now + timedelta(days=2),
+        created_at=now,
+        updated_at=now,
+    )
+    CareReason.objects.create(
+        item=quiet_item,
+        member=community.bob,
+        rule=Rule.HELPER,
+        key=f"helper:{community.bob.pk}:2024-W10",
+        detail="This week they answered 3 questions. Thank them.",
+        strength=0.5,
+        occurred_at=at(4),
+        created_at=now,
+    )
+    rerank(now)
+    alert = Alert.objects.create(
+        channel=help_,
+        metric=AlertMetric.VOLUME,
+        window_start=at(5),
+        window_end=at(6),
+        value=40,
+        mean=10,
+        std=3,
+        k=2,
+        message="Volume in #help on 5 Mar 2024 is 10σ above its 7-day norm.",
+    )
+    item.refresh_from_db()
+    quiet_item.refresh_from_db()
+    return Talk(
+        help_, question, bonjour, asked, answered, reacted, spam, french, item, quiet_item, alert
+    )

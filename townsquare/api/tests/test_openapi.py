@@ -17,6 +17,20 @@ PATHS = {
     "/api/v1/segments": {"get", "post"},
     "/api/v1/segments/{segment_id}": {"get", "patch", "delete"},
     "/api/v1/segments/{segment_id}/members": {"get"},
+    "/api/v1/interactions": {"get"},
+    "/api/v1/interactions/{interaction_id}": {"get"},
+    "/api/v1/conversations": {"get"},
+    "/api/v1/conversations/{conversation_id}": {"get"},
+    "/api/v1/care-items": {"get"},
+    "/api/v1/care-items/{item_id}": {"get"},
+    "/api/v1/care-items/{item_id}/assign": {"post"},
+    "/api/v1/care-items/{item_id}/snooze": {"post"},
+    "/api/v1/care-items/{item_id}/resolve": {"post"},
+    "/api/v1/care-items/{item_id}/dismiss": {"post"},
+    "/api/v1/metrics": {"get"},
+    "/api/v1/metrics/{name}": {"get"},
+    "/api/v1/alerts": {"get"},
+    "/api/v1/alerts/{alert_id}": {"get"},
 }
 
 

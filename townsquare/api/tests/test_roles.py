@@ -36,7 +36,9 @@ def viewer_api(db: None) -> Api:
 
 
 def _path(path: str, community: Community) -> str:
-    # A real member in every id, so that a write reaches its role check, not a 404.
+    # A real member in every id, so that a write reaches its role check, not a 404; and a real
+    # metric's name.
+    path = path.replace("{name}", "new-members")
     return re.sub(r"\{[a-z_]+\}", str(community.ada.pk), path)
 
 
@@ -57,7 +59,17 @@ def test_a_viewer_changes_nothing(
     viewer_api: Api, community: Community, method: str, path: str
 ) -> None:
     before = _row_counts()
-    body: dict[str, Any] = {"text": "x", "name": "x", "summary": "x", "title": "x"}
+    # Valid for every write, so that each one reaches its role check.
+    body: dict[str, Any] = {
+        "text": "x",
+        "name": "x",
+        "summary": "x",
+        "title": "x",
+        "what": "x",
+        "reason": "x",
+        "until": "2099-01-01T00:00:00Z",
+        "assignee_id": None,
+    }
     url = _path(path, community)
     if method == "delete":
         response = viewer_api.delete(url)

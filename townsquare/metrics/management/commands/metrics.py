@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, timedelta
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
 
 from townsquare.listening.pulse import PERIODS
 from townsquare.metrics import definitions as m
+from townsquare.metrics import results
 
 
 def _fail(message: str) -> CommandError:
@@ -78,18 +78,18 @@ class Command(BaseCommand):
             raise _fail(f"--period: expected one of {', '.join(PERIODS)}, got {opts['period']!r}")
         hours = self._whole("--hours", opts["hours"])
         days = self._whole("--days", opts["days"])
-        scope = m.Scope(
-            source=opts["source"],
-            channel=opts["channel"],
-            since=since,
-            until=last + timedelta(days=1) if last else None,
+        scope = results.scope_for(
+            source=opts["source"], channel=opts["channel"], since=since, last=last
         )
         try:
-            data = self._compute(name, scope, opts["period"], hours, days, last)
+            # The API's code path too (metrics/results.py): the two cannot disagree.
+            data = results.compute(
+                name, scope, period=opts["period"], hours=hours, days=days, last=last
+            )
         except m.ScopeError as e:
             raise _fail(str(e)) from None
         if opts["json"]:
-            self.stdout.write(json.dumps({"metric": name, **data}, indent=2, ensure_ascii=False))
+            self.stdout.write(json.dumps(data, indent=2, ensure_ascii=False))
             return
         self._print(name, data)
 
@@ -102,33 +102,6 @@ class Command(BaseCommand):
         if number < 0:
             raise _fail(f"{option}: expected a number from 0 on, got {number}")
         return number
-
-    @staticmethod
-    def _compute(
-        name: str, scope: m.Scope, period: Any, hours: int, days: int, last: date | None
-    ) -> dict[str, Any]:
-        if name == "ttfr":
-            return {"rows": [r.as_dict() for r in m.ttfr(scope, period)]}
-        if name == "unanswered":
-            return m.unanswered(scope, hours).as_dict()
-        if name == "new-members":
-            return {"per_month": {k.isoformat(): v for k, v in m.new_members(scope).items()}}
-        if name == "active-members":
-            day = last or timezone.now().astimezone(UTC).date()
-            return m.active_members(scope, day).as_dict()
-        if name == "retention":
-            return {"cohorts": [c.as_dict() for c in m.retention(scope)]}
-        if name == "drifting-away":
-            return m.drifting_away(scope).as_dict()
-        if name == "inactive-members":
-            return m.inactive_members(scope, days).as_dict()
-        if name == "absence-factor":
-            return m.absence_factor(scope).as_dict()
-        if name == "onion":
-            return m.onion(scope).as_dict()
-        if name == "sentiment-trend":
-            return {"rows": [r.as_dict() for r in m.sentiment_trend(scope, period)]}
-        return m.activity_heatmap(scope).as_dict()
 
     def _print(self, name: str, data: dict[str, Any]) -> None:
         w = self.stdout.write

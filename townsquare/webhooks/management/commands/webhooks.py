@@ -1,0 +1,31 @@
+"""`townsquare webhooks send-due`: send the webhook deliveries whose next attempt is due."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from townsquare.webhooks.sending import send_due
+
+
+class Command(BaseCommand):
+    help = "Outbound webhooks (the worker sends them; this is for operators and cron)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+        due = actions.add_parser(
+            "send-due", help="send every pending delivery whose next attempt is due"
+        )
+        due.add_argument("--json", action="store_true", help="print the figures as JSON")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        stats = send_due()
+        if opts["json"]:
+            self.stdout.write(json.dumps(stats.as_dict(), sort_keys=True))
+            return
+        self.stdout.write(
+            f"{stats.delivered} delivered, {stats.retrying} to retry later, "
+            f"{stats.failed} failed for good."
+        )

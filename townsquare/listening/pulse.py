@@ -95,8 +95,20 @@ def _bucket_sql(period: Period, column: str = "i.created_at") -> str:
 
 
 def _at(day: date) -> Any:
-    """The start of a UTC day, as the database compares it with stored datetimes."""
-    return connection.ops.adapt_datetimefield_value(datetime.combine(day, time(), tzinfo=UTC))
+    """The start of a UTC day, or an instant given as an aware datetime, as the database
+    compares it with stored datetimes."""
+    instant = day if isinstance(day, datetime) else datetime.combine(day, time(), tzinfo=UTC)
+    return connection.ops.adapt_datetimefield_value(instant)
+
+
+def _utc_days(since: date, until: date) -> tuple[date, date]:
+    """The UTC days [first, last) covering a range of days, or of instants (aware datetimes,
+    such as the digest's weeks in the community's time zone)."""
+    if isinstance(since, datetime):
+        since = since.astimezone(UTC).date()
+    if isinstance(until, datetime):
+        until = (until - timedelta(microseconds=1)).astimezone(UTC).date() + timedelta(days=1)
+    return since, until
 
 
 def _as_date(value: Any) -> date:
@@ -226,10 +238,11 @@ def trends(
     channel_ids: Collection[int] | None = None,
 ) -> Trends:
     """Every channel's figures per bucket over the days [since, until) (UTC); `channel_ids`
-    keeps those channels only (then `overall` sums those only)."""
+    keeps those channels only (then `overall` sums those only). Given instants instead of
+    days, the figures count [since, until) exactly, in the UTC buckets it overlaps."""
     if period not in PERIODS:
         raise ValueError(f"period: expected one of {', '.join(PERIODS)}, got {period!r}")
-    starts = bucket_starts(since, until, period)
+    starts = bucket_starts(*_utc_days(since, until), period)
     counts = _counts(since, until, period, channel_ids)
     active = _active(since, until, period, channel_ids)
 

@@ -1,8 +1,9 @@
 """The community metrics of docs/metrics.md ("Metrics"), one function per metric.
 
-Each function takes a `Scope` (a source, a channel, and the days [since, until)) and returns
-plain data: dataclasses whose `as_dict` gives JSON. Counting happens in SQL aggregates; Python
-only sees one row per member, conversation group, bucket or cell, never one per interaction.
+Each function takes a `Scope` (a source, a channel, the days [since, until), and optionally
+the members to count, such as a segment's) and returns plain data: dataclasses whose `as_dict`
+gives JSON. Counting happens in SQL aggregates; Python only sees one row per member,
+conversation group, bucket or cell, never one per interaction.
 
 Conventions shared by the member metrics: an interaction counts for the member it points at,
 which after a merge is the surviving member (so a merged person's identities are one member);
@@ -16,7 +17,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
@@ -24,11 +25,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
 from django.utils import timezone
 
-from townsquare.community.models import Channel, Interaction, Source
+from townsquare.community.models import Channel, Interaction, InteractionKind, Member, Source
 from townsquare.listening import pulse
 from townsquare.listening.pulse import MESSAGE_KINDS, PERIODS, Period
 
@@ -71,18 +72,24 @@ class ScopeError(ValueError):
 @dataclass(frozen=True)
 class Scope:
     """Where and when: a source and a channel by name (None: all), and the UTC days
-    [since, until) — `since` included, `until` excluded; None: no bound."""
+    [since, until) — `since` included, `until` excluded; None: no bound. `members` (None:
+    everyone) keeps only the interactions of those members, and the conversations they
+    opened: a segment's members as it selects them now. The pulse's figures (sentiment,
+    topics) are the whole community's and ignore it."""
 
     source: str | None = None
     channel: str | None = None
     since: date | None = None
     until: date | None = None
+    members: QuerySet[Member] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class _Resolved:
     source_ids: list[int] | None
     channel_ids: list[int] | None
+    # The members kept, as a subquery of their ids and its parameters; None: everyone.
+    members: tuple[str, list[Any]] | None = None
 
 
 def _resolve(scope: Scope) -> _Resolved:
@@ -100,7 +107,14 @@ def _resolve(scope: Scope) -> _Resolved:
         channel_ids = list(channels.values_list("id", flat=True))
         if not channel_ids:
             raise ScopeError(f"--channel: no channel is named {name!r}")
-    return _Resolved(source_ids, channel_ids)
+    members = None
+    if scope.members is not None:
+        # A subquery, not a list of ids: a segment may select 100,000 members.
+        sql, params = (
+            scope.members.prefetch_related(None).order_by().values("pk").query.sql_with_params()
+        )
+        members = (sql, list(params))
+    return _Resolved(source_ids, channel_ids, members)
 
 
 def _at(value: date | datetime) -> Any:
@@ -121,8 +135,11 @@ def _where(
     column: str = "created_at",
     since: date | datetime | None = None,
     until: date | datetime | None = None,
+    member: str | None = "member_id",
 ) -> tuple[str, list[Any]]:
-    """SQL conditions (each starting with AND) for a scope's sources, channels and times."""
+    """SQL conditions (each starting with AND) for a scope's sources, channels, times and
+    members (`member`: the column holding the member; None: the members are not restricted
+    here)."""
     sql, params = "", []
     if resolved.source_ids is not None:
         sql += f" AND {alias}.source_id IN ({_marks(resolved.source_ids)})"
@@ -136,7 +153,19 @@ def _where(
     if until is not None:
         sql += f" AND {alias}.{column} < %s"
         params.append(_at(until))
+    if member is not None:
+        members, members_params = _members_where(resolved, f"{alias}.{member}")
+        sql += members
+        params += members_params
     return sql, params
+
+
+def _members_where(resolved: _Resolved, column: str) -> tuple[str, list[Any]]:
+    """The SQL condition (starting with AND) keeping the scope's members only, if it names any."""
+    if resolved.members is None:
+        return "", []
+    subquery, params = resolved.members
+    return f" AND {column} IN ({subquery})", list(params)
 
 
 # Members counted by the member metrics: known, not staff, not bots.
@@ -248,7 +277,12 @@ def ttfr(scope: Scope = Scope(), period: Period = "month") -> list[ResponseTimes
         raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
     resolved = _resolve(scope)
     where, params = _where(
-        resolved, alias="s", column="opened_at", since=scope.since, until=scope.until
+        resolved,
+        alias="s",
+        column="opened_at",
+        since=scope.since,
+        until=scope.until,
+        member="opened_by_id",
     )
     bucket = pulse._bucket_sql(period, "s.opened_at")
     seconds = _seconds_sql("s.first_response_at", "s.opened_at")
@@ -332,7 +366,12 @@ def unanswered(
     resolved = _resolve(scope)
     cutoff = (now or timezone.now()) - timedelta(hours=hours)
     where, params = _where(
-        resolved, alias="s", column="opened_at", since=scope.since, until=scope.until
+        resolved,
+        alias="s",
+        column="opened_at",
+        since=scope.since,
+        until=scope.until,
+        member="opened_by_id",
     )
     rows = _rows(
         "SELECT s.channel_id, COUNT(*) FROM inbox_conversationstate s"  # noqa: S608
@@ -342,6 +381,93 @@ def unanswered(
     names = dict(Channel.objects.values_list("id", "name"))
     per_channel = {names.get(c, pulse.NO_CHANNEL): int(n) for c, n in rows}
     return Unanswered(hours, cutoff, sum(per_channel.values()), dict(sorted(per_channel.items())))
+
+
+@dataclass
+class UnansweredShare:
+    """Of the conversations opened in one period and old enough to judge, those still
+    awaiting a reply."""
+
+    period_start: date
+    conversations: int
+    unanswered: int
+
+    @property
+    def share(self) -> float | None:
+        return self.unanswered / self.conversations if self.conversations else None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["period_start"] = self.period_start.isoformat()
+        data["share"] = self.share
+        return data
+
+
+def unanswered_share(
+    scope: Scope = Scope(),
+    period: Period = "month",
+    hours: int = UNANSWERED_HOURS,
+    now: datetime | None = None,
+) -> list[UnansweredShare]:
+    """Per period of `opened_at` (UTC), in [since, until): the conversations with a first
+    message opened at or before now − `hours` (younger ones cannot be unanswered yet), and
+    those of them awaiting a reply — the `unanswered` count, spread over the periods they were
+    opened in. Periods without such a conversation are not listed."""
+    if period not in PERIODS:
+        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    if hours < 0:
+        raise ValueError(f"--hours: expected a number of hours from 0 on, got {hours}")
+    resolved = _resolve(scope)
+    cutoff = (now or timezone.now()) - timedelta(hours=hours)
+    where, params = _where(
+        resolved,
+        alias="s",
+        column="opened_at",
+        since=scope.since,
+        until=scope.until,
+        member="opened_by_id",
+    )
+    bucket = pulse._bucket_sql(period, "s.opened_at")
+    rows = _rows(
+        f"SELECT {bucket}, COUNT(*),"  # noqa: S608
+        " SUM(CASE WHEN s.awaiting_reply = %s THEN 1 ELSE 0 END)"
+        " FROM inbox_conversationstate s WHERE s.first_message_id IS NOT NULL"
+        f" AND s.opened_at <= %s{where} GROUP BY {bucket}",
+        [True, _at(cutoff), *params],
+    )
+    return sorted(
+        (UnansweredShare(_day(b), int(n), int(waiting or 0)) for b, n, waiting in rows),
+        key=lambda u: u.period_start,
+    )
+
+
+# Messages per period -------------------------------------------------------------------------
+
+
+def activity(scope: Scope = Scope(), period: Period = "month") -> dict[date, int]:
+    """Messages per period (UTC): the pulse's volume — interactions of the message kinds (post,
+    reply, comment, message, answer), every author. Every period of [since, until) is listed,
+    quiet ones with 0; without `since`/`until`, from the scope's first to its last
+    interaction. With `members`, their messages only."""
+    if period not in PERIODS:
+        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    resolved = _resolve(scope)
+    days = None
+    if scope.since is None or scope.until is None:
+        days = _data_days(resolved)
+        if days is None:
+            return {}
+    since = scope.since or (days[0] if days else _today())
+    until = scope.until or (days[1] if days else _today())
+    where, params = _where(resolved, since=since, until=until)
+    bucket = pulse._bucket_sql(period)
+    rows = _rows(
+        f"SELECT {bucket}, COUNT(*) FROM community_interaction i"  # noqa: S608
+        f" WHERE i.kind IN ({_marks(MESSAGE_KINDS)}){where} GROUP BY {bucket}",
+        [*MESSAGE_KINDS, *params],
+    )
+    counts = {_day(b): int(n) for b, n in rows}
+    return {b: counts.get(b, 0) for b in pulse.bucket_starts(since, until, period)}
 
 
 # New members and retention -------------------------------------------------------------------
@@ -358,10 +484,13 @@ def _first_seen_sql(resolved: _Resolved) -> tuple[str, list[Any]]:
     )
 
 
-def new_members(scope: Scope = Scope()) -> dict[date, int]:
+def new_members(scope: Scope = Scope(), period: Period = "month") -> dict[date, int]:
     """Members whose first interaction of any kind (in the scope's sources and channels) falls
-    in each calendar month (UTC); months with a first interaction in [since, until) only, and
-    every month between the first and last such month listed, quiet ones with 0."""
+    in each calendar month (UTC; or each day or ISO week with `period`); months with a first
+    interaction in [since, until) only, and every month between the first and last such month
+    listed, quiet ones with 0."""
+    if period not in PERIODS:
+        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
     resolved = _resolve(scope)
     first, params = _first_seen_sql(resolved)
     bounds, bound_params = "", []
@@ -371,17 +500,17 @@ def new_members(scope: Scope = Scope()) -> dict[date, int]:
     if scope.until is not None:
         bounds += " AND f.first_at < %s"
         bound_params.append(_at(scope.until))
-    month = pulse._bucket_sql("month", "f.first_at")
+    bucket = pulse._bucket_sql(period, "f.first_at")
     rows = _rows(
-        f"SELECT {month}, COUNT(*) FROM ({first}) f WHERE 1 = 1{bounds}"  # noqa: S608
-        f" GROUP BY {month}",
+        f"SELECT {bucket}, COUNT(*) FROM ({first}) f WHERE 1 = 1{bounds}"  # noqa: S608
+        f" GROUP BY {bucket}",
         [*params, *bound_params],
     )
     counts = {_day(b): int(n) for b, n in rows}
     if not counts:
         return {}
-    months = pulse.bucket_starts(min(counts), max(counts) + timedelta(days=1), "month")
-    return {m: counts.get(m, 0) for m in months}
+    starts = pulse.bucket_starts(min(counts), max(counts) + timedelta(days=1), period)
+    return {b: counts.get(b, 0) for b in starts}
 
 
 @dataclass
@@ -693,7 +822,17 @@ class SentimentPoint:
         return data
 
 
+def _channel_ids(resolved: _Resolved) -> list[int] | None:
+    """The scope's channels as the pulse takes them: a source's are its channels."""
+    if resolved.channel_ids is None and resolved.source_ids is not None:
+        return list(
+            Channel.objects.filter(source_id__in=resolved.source_ids).values_list("id", flat=True)
+        )
+    return resolved.channel_ids
+
+
 def _data_days(resolved: _Resolved) -> tuple[date, date] | None:
+    """The first day of the scope's interactions and the day after its last one."""
     where, params = _where(resolved)
     first, last = _rows(
         f"SELECT MIN(i.created_at), MAX(i.created_at) FROM community_interaction i"  # noqa: S608
@@ -709,15 +848,12 @@ def sentiment_trend(scope: Scope = Scope(), period: Period = "month") -> list[Se
     """Per period and channel (and for all of the scope, channel None): mean compound score
     and negative share of the messages with a supported language; messages in an unsupported
     language are excluded from both and counted. The pulse's figures (docs/metrics.md,
-    "Pulse"); without `since`/`until`, from the scope's first to its last interaction."""
+    "Pulse"); without `since`/`until`, from the scope's first to its last interaction. The
+    whole community's: `members` does not apply."""
     if period not in PERIODS:
         raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
-    resolved = _resolve(scope)
-    channel_ids = resolved.channel_ids
-    if channel_ids is None and resolved.source_ids is not None:
-        channel_ids = list(
-            Channel.objects.filter(source_id__in=resolved.source_ids).values_list("id", flat=True)
-        )
+    resolved = _resolve(replace(scope, members=None))
+    channel_ids = _channel_ids(resolved)
     days = _data_days(resolved)
     if days is None and (scope.since is None or scope.until is None):
         return []
@@ -741,6 +877,20 @@ def sentiment_trend(scope: Scope = Scope(), period: Period = "month") -> list[Se
                 )
             )
     return result
+
+
+# Topics --------------------------------------------------------------------------------------
+
+
+def topics(scope: Scope, limit: int = 10) -> list[pulse.Topic]:
+    """The pulse's topics of [since, until) (both needed) in the scope's channels (a source:
+    its channels): keywords of at least MIN_TOPIC_COUNT messages, by count then lift, with
+    their lift over the previous period of the same length (docs/metrics.md, "Topics"). The
+    whole community's: `members` does not apply."""
+    if scope.since is None or scope.until is None:
+        raise ValueError("topics: a period needs both --since and --until")
+    resolved = _resolve(replace(scope, members=None))
+    return pulse.topics(scope.since, scope.until, channel_ids=_channel_ids(resolved), limit=limit)
 
 
 # Activity by hour and weekday ----------------------------------------------------------------
@@ -775,9 +925,12 @@ def _histogram(queryset: Any, tz: ZoneInfo) -> list[list[int]]:
 def activity_heatmap(scope: Scope = Scope()) -> Heatmap:
     """Messages (post, reply, comment, message, answer; every author, as the pulse's volume)
     per weekday and hour, in UTC and in the community's time zone (COMMUNITY_TIME_ZONE).
-    Reactions and votes are left out: exports keep no real time for them."""
+    Reactions and votes are left out: exports keep no real time for them. With `members`,
+    their messages only."""
     resolved = _resolve(scope)
     query = Q(kind__in=MESSAGE_KINDS)
+    if scope.members is not None:
+        query &= Q(member__in=scope.members.prefetch_related(None).order_by().values("pk"))
     if resolved.source_ids is not None:
         query &= Q(source_id__in=resolved.source_ids)
     if resolved.channel_ids is not None:
@@ -791,3 +944,85 @@ def activity_heatmap(scope: Scope = Scope()) -> Heatmap:
     return Heatmap(
         name, _histogram(queryset, ZoneInfo("UTC")), _histogram(queryset, ZoneInfo(name))
     )
+
+
+# Top helpers ---------------------------------------------------------------------------------
+
+# A helper needs a thanks or an accepted answer, or this many first responses (as a topic of
+# the member's expertise needs thanks, acceptance or 2 answers).
+HELPER_MIN_FIRST_RESPONSES = 2
+
+
+@dataclass
+class Helper:
+    """A member whose help others acknowledged in the period."""
+
+    member_id: int
+    name: str
+    thanks: int
+    accepted: int
+    first_responses: int
+
+    @property
+    def score(self) -> int:
+        """First responses count once, thanks and accepted answers twice (as expertise)."""
+        return self.first_responses + 2 * (self.thanks + self.accepted)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = self.score
+        return data
+
+
+def top_helpers(scope: Scope = Scope(), limit: int = 10) -> list[Helper]:
+    """Members (not staff, not bots) ranked by first responses + 2 × (thanks + accepted
+    answers) in [since, until): thanks they received (the gratitude analyzer's credit,
+    `listening.Thanks`, as the care rule "helper to thank") in messages of the scope; their
+    answers accepted (Stack Exchange `accepted` marks of the scope whose parent is their
+    message); conversations of the scope they answered first (the inbox rollup's first
+    responder, by the time of that response). Listed from one thanks or accepted answer, or
+    2 first responses; ties by name."""
+    resolved = _resolve(scope)
+    # The scope's sources, channels and times apply to the thanking message, the accepted
+    # mark and the conversation; `members` to the helper.
+    on_messages, message_params = _where(
+        resolved, since=scope.since, until=scope.until, member=None
+    )
+    on_states, state_params = _where(
+        resolved,
+        alias="s",
+        column="first_response_at",
+        since=scope.since,
+        until=scope.until,
+        member=None,
+    )
+    helpers, helper_params = _members_where(resolved, "h.member_id")
+    rows = _rows(
+        "SELECT h.member_id, m.display_name, SUM(h.thanks), SUM(h.accepted), SUM(h.firsts)"  # noqa: S608
+        " FROM ("
+        " SELECT t.to_member_id AS member_id, 1 AS thanks, 0 AS accepted, 0 AS firsts"
+        " FROM listening_thanks t JOIN community_interaction i ON i.id = t.interaction_id"
+        f" WHERE 1 = 1{on_messages}"
+        " UNION ALL SELECT p.member_id, 0, 1, 0 FROM community_interaction i"
+        " JOIN community_interaction p ON p.id = i.parent_id"
+        f" WHERE i.kind = %s AND p.member_id IS NOT NULL{on_messages}"
+        " UNION ALL SELECT s.first_responder_id, 0, 0, 1 FROM inbox_conversationstate s"
+        f" WHERE s.first_responder_id IS NOT NULL{on_states}"
+        ") h JOIN community_member m ON m.id = h.member_id AND m.is_team = %s AND m.is_bot = %s"
+        f" WHERE 1 = 1{helpers}"
+        " GROUP BY h.member_id, m.display_name"
+        " HAVING SUM(h.thanks) + SUM(h.accepted) > 0 OR SUM(h.firsts) >= %s"
+        " ORDER BY SUM(h.firsts) + 2 * (SUM(h.thanks) + SUM(h.accepted)) DESC,"
+        " m.display_name, h.member_id LIMIT %s",
+        [
+            *message_params,
+            InteractionKind.ACCEPTED,
+            *message_params,
+            *state_params,
+            *_MEMBER_PARAMS,
+            *helper_params,
+            HELPER_MIN_FIRST_RESPONSES,
+            limit,
+        ],
+    )
+    return [Helper(int(r[0]), str(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]

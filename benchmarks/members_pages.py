@@ -557,6 +557,7 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
         Tag,
         Touchpoint,
     )
+    from townsquare.community.text_search import index_pending
     from townsquare.listening.models import (
         Enrichment,
         LabelCorrection,
@@ -1072,6 +1073,10 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
         if pg:
             cursor.execute("SET session_replication_role = DEFAULT")
     _timed(dataset, "indexes rebuilt", t, 0)
+
+    # The text search index (SQLite), as the importer builds it after each batch.
+    t = time.perf_counter()
+    _timed(dataset, "text search index", t, index_pending())
 
     t = time.perf_counter()
     levels = refresh_engagement(now=datetime.fromtimestamp(end, UTC))

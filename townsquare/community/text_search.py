@@ -3,7 +3,8 @@ index on both engines (docs/architecture.md, "Text search").
 
 - SQLite: an FTS5 table with the trigram tokenizer over the interactions' text
   (`community_interaction_text`, external content: it keeps no second copy of the text, only
-  its trigrams). FTS5 answers `LIKE '%words%'` from its index for three characters or more.
+  its trigrams and their positions). A phrase query of three characters or more is a
+  case-insensitive substring (the tokenizer folds case, accents kept), answered from the index.
   The index covers the interactions up to a mark (`community_interaction_text_mark`);
   `index_pending` adds the newer ones in one statement (the importer calls it after each
   batch), and until then the search reads those few rows directly, so its answers never lag.
@@ -25,7 +26,7 @@ MARK_TABLE = "community_interaction_text_mark"
 # FTS5's trigram tokenizer needs three characters to use its index.
 MIN_INDEXED_LENGTH = 3
 LIKE_WILDCARDS = frozenset("%_\\")
-INDEXED_MATCH = f"SELECT rowid FROM {FTS_TABLE} WHERE text LIKE %s"  # noqa: S608
+INDEXED_MATCH = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
 NEWER_MATCH = (
     "SELECT id FROM community_interaction"  # noqa: S608
     f" WHERE id > (SELECT indexed_through FROM {MARK_TABLE}) AND text LIKE %s"
@@ -49,9 +50,10 @@ def containing(text: str) -> Q:
         and len(text) >= MIN_INDEXED_LENGTH
         and not LIKE_WILDCARDS & set(text)
     ):
+        phrase = '"' + text.replace('"', '""') + '"'
         patterns = [f"%{spelling}%" for spelling in sorted(spellings)]
-        sql = " UNION ALL ".join([INDEXED_MATCH] * len(patterns) + [NEWER_MATCH] * len(patterns))
-        return Q(id__in=RawSQL(sql, patterns * 2))  # noqa: S611 - the text is a parameter
+        sql = " UNION ALL ".join([INDEXED_MATCH] + [NEWER_MATCH] * len(patterns))
+        return Q(id__in=RawSQL(sql, [phrase, *patterns]))  # noqa: S611 - parameters
     condition = Q(text__icontains=text)
     for spelling in spellings - {text}:
         condition |= Q(text__contains=spelling)

@@ -1,7 +1,9 @@
 """An index for "which messages contain these words" (community/text_search.py).
 
 SQLite: an FTS5 table with the trigram tokenizer, external content (the interactions' own text,
-not a copy), `detail=none` (no positions: FTS5 checks each match against the text anyway). It
+not a copy), with positions (`detail=full`): a phrase of trigrams is a substring, answered from
+the index alone, where `LIKE` (all `detail=none` allows) re-reads every candidate's text (5 ms
+against 50 ms for a common word at 2,000,000 messages; the index is 2.5 times larger). It
 covers the interactions up to a mark (`community_interaction_text_mark`); `text_search.
 index_pending` adds those after it in one statement (the importer calls it after each batch).
 No trigger on insert: any trigger makes SQLite journal every statement, and a per-row FTS5
@@ -20,7 +22,7 @@ PG_INDEX = "community_interaction_text_trgm"
 INDEXED = f"old.id <= (SELECT indexed_through FROM {MARK})"
 SQLITE_CREATE = [
     f"CREATE VIRTUAL TABLE {FTS} USING fts5(text, content='community_interaction',"
-    " content_rowid='id', tokenize='trigram', detail='none', columnsize=0)",
+    " content_rowid='id', tokenize='trigram', detail='full', columnsize=0)",
     f"CREATE TABLE {MARK} (id INTEGER PRIMARY KEY CHECK (id = 1),"
     " indexed_through INTEGER NOT NULL)",
     # Reactions, joins and votes have no text: they stay out of the index (and so out of its

@@ -97,7 +97,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def _item_context(request: HttpRequest, item: CareItem, **forms: Any) -> dict[str, Any]:
     reasons = list(
         CareReason.objects.filter(item=item)
-        .select_related("interaction", "conversation", "channel")
+        .select_related("interaction__moderation", "conversation", "channel")
         .order_by("cleared_at", "-score", "id")
     )
     history = (

@@ -72,6 +72,18 @@ def _fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return list(cursor.fetchall())
 
 
+def _shown(column: str, sees_hidden: bool) -> str:
+    """SQL that leaves out the message whose id is in `column` when a moderator hid it, unless
+    the reader may see hidden messages (townsquare/moderation/visibility.py)."""
+    if sees_hidden:
+        return ""
+    # A bare boolean column is a condition on both engines.
+    return (
+        " AND NOT EXISTS (SELECT 1 FROM moderation_moderationitem h"  # noqa: S608 (our column)
+        f" WHERE h.interaction_id = {column} AND h.is_hidden)"
+    )
+
+
 def _as_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
@@ -88,6 +100,8 @@ class Example:
     created_at: datetime
     conversation_id: int | None
     platform: str
+    # A moderator hid it: only readers who may see hidden messages get it as an example.
+    hidden: bool = False
 
 
 @dataclass
@@ -104,10 +118,14 @@ class Interest:
     examples: list[Example] = field(default_factory=list)
 
 
-def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Interest]:
+def interests(
+    member: Member, *, limit: int = 5, examples: int = 2, sees_hidden: bool = False
+) -> list[Interest]:
     """The member's top keywords by messages × (1 + positivity) × (1 + responses per message),
     where positivity is the mean sentiment when above zero, each with its best examples (most
-    responses, then most positive, then newest); over the portrait's window."""
+    responses, then most positive, then newest); over the portrait's window. The messages a
+    moderator hid count only for a reader who may see them (`sees_hidden`): their keywords
+    and words are theirs."""
     # `CROSS JOIN ... WHERE` makes SQLite walk the member's few messages and look their
     # responses up by parent, instead of scanning every interaction that has a parent;
     # PostgreSQL plans it as the inner join it is.
@@ -116,7 +134,8 @@ def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Inte
         " mine AS ("
         " SELECT r.id, r.created_at, e.sentiment, e.keywords"
         " FROM recent r JOIN listening_enrichment e ON e.interaction_id = r.id"
-        f" WHERE r.kind IN ({_in(MESSAGE_KINDS)}) AND e.analyzed = %s),"
+        f" WHERE r.kind IN ({_in(MESSAGE_KINDS)}) AND e.analyzed = %s"
+        f"{_shown('r.id', sees_hidden)}),"
         " responses AS ("
         " SELECT c.parent_id AS id, COUNT(*) AS n"
         " FROM mine m CROSS JOIN community_interaction c WHERE c.parent_id = m.id"
@@ -139,7 +158,9 @@ def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Inte
         " ORDER BY w.responses DESC, COALESCE(w.sentiment, -2) DESC, w.created_at DESC, w.id DESC)"
         " AS rn FROM words w JOIN chosen c ON c.keyword = w.keyword)"
         " SELECT c.keyword, c.messages, c.mean_sentiment, c.responses, c.score,"
-        " i.id, i.text, i.created_at, i.conversation_id, s.platform"
+        " i.id, i.text, i.created_at, i.conversation_id, s.platform,"
+        " EXISTS (SELECT 1 FROM moderation_moderationitem h"
+        " WHERE h.interaction_id = i.id AND h.is_hidden)"
         " FROM chosen c JOIN picked p ON p.keyword = c.keyword AND p.rn <= %s"
         " JOIN community_interaction i ON i.id = p.id"
         " JOIN community_source s ON s.id = i.source_id"
@@ -157,9 +178,8 @@ def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Inte
         examples,
     ]
     found: dict[str, Interest] = {}
-    for keyword, messages, mean, responses, score, pk, text, created, conv, platform in _fetch(
-        sql, params
-    ):
+    rows = _fetch(sql, params)
+    for keyword, messages, mean, responses, score, pk, text, created, conv, platform, hid in rows:
         interest = found.get(keyword)
         if interest is None:
             interest = found[keyword] = Interest(
@@ -170,7 +190,7 @@ def interests(member: Member, *, limit: int = 5, examples: int = 2) -> list[Inte
                 score=float(score),
             )
         interest.examples.append(
-            Example(int(pk), str(text), _as_datetime(created), conv, str(platform))
+            Example(int(pk), str(text), _as_datetime(created), conv, str(platform), bool(hid))
         )
     return list(found.values())
 
@@ -193,12 +213,14 @@ class Expertise:
         return self.answers + 2 * (self.thanks + self.accepted)
 
 
-def expertise(member: Member, *, limit: int = 5) -> list[Expertise]:
+def expertise(member: Member, *, limit: int = 5, sees_hidden: bool = False) -> list[Expertise]:
     """Topics (keywords of a conversation's opening message) of conversations started by
     someone else where the member answered, replied or commented, with the thanks they got in
     those conversations and their answers accepted; ranked by answers + 2 × (thanks +
     accepted). A topic needs a thanks or an accepted answer, or MIN_EXPERTISE_ANSWERS answers.
-    The member's answers are those of the portrait's window."""
+    The member's answers are those of the portrait's window. A conversation whose opening
+    message a moderator hid counts only for a reader who may see it (`sees_hidden`): its
+    keywords are that message's."""
     # A conversation's opener is looked up on its own (the conversation-and-time index, first
     # message first) rather than by numbering every message of every conversation answered:
     # a busy member answers in conversations of thousands of messages.
@@ -215,7 +237,7 @@ def expertise(member: Member, *, limit: int = 5) -> list[Expertise]:
         " openers AS ("
         " SELECT f.conversation_id, f.id FROM firsts f"
         " JOIN community_interaction oi ON oi.id = f.id"
-        " WHERE oi.member_id IS NULL OR oi.member_id <> %s),"
+        f" WHERE (oi.member_id IS NULL OR oi.member_id <> %s){_shown('f.id', sees_hidden)}),"
         " answered AS ("
         " SELECT m.conversation_id, COUNT(*) AS answers FROM mine m"
         " JOIN openers o ON o.conversation_id = m.conversation_id GROUP BY m.conversation_id),"

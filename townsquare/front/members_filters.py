@@ -37,6 +37,7 @@ from townsquare.front import queries
 from townsquare.front.labels import language_names
 from townsquare.front.queries import DEFAULT_MEMBER_SORT, MEMBER_SORTS
 from townsquare.listening.models import Enrichment
+from townsquare.moderation.visibility import message_hidden
 from townsquare.people.models import EngagementLevel
 
 # key -> (label, days): active = last seen within the days; inactive = not seen for them.
@@ -328,12 +329,15 @@ def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet
     mine = OuterRef("pk")
     if f.text:
         # Who wrote it, from the text index (community/text_search.py): checking every
-        # member for such a message read every message for the count.
-        qs = qs.filter(
-            pk__in=Interaction.objects.filter(containing(f.text), member__isnull=False).values(
-                "member_id"
-            )
+        # member for such a message read every message for the count. Not in the messages a
+        # moderator hid: the list (and a segment, the same for every reader) would say who
+        # wrote their words.
+        wrote = (
+            Interaction.objects.filter(containing(f.text), member__isnull=False)
+            .exclude(message_hidden("pk"))
+            .values("member_id")
         )
+        qs = qs.filter(pk__in=wrote)
     # Platform, source and tag select the members through their own rows (IN, the rows'
     # indexes) rather than checking every member for such a row (EXISTS): the count reads
     # every member otherwise.

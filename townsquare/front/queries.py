@@ -34,6 +34,7 @@ from townsquare.listening.models import (
     Thanks,
     TrackedTerm,
 )
+from townsquare.moderation.visibility import title_hidden
 
 # What the member list can be sorted by: (label, ordering). Dates put members never seen last.
 MEMBER_SORTS: dict[str, tuple[str, list[OrderBy | str]]] = {
@@ -107,8 +108,9 @@ LABEL_FILTERS: dict[str, tuple[str, Q]] = {
 def conversations(
     *, source: Source | None = None, channel: Channel | None = None, label: str = ""
 ) -> QuerySet[Conversation]:
-    """Conversations, newest first, with their source, channel and `message_count`; with a
-    label, only those with at least one message so labelled (in the same query)."""
+    """Conversations, newest first, with their source, channel, `message_count` and
+    `title_hidden`; with a label, only those with at least one message so labelled (in the same
+    query)."""
     qs = Conversation.objects.select_related("source", "channel")
     if source is not None:
         qs = qs.filter(source=source)
@@ -119,7 +121,9 @@ def conversations(
             LABEL_FILTERS[label][1], interaction__conversation=OuterRef("pk")
         )
         qs = qs.filter(Exists(labelled))
-    return qs.annotate(message_count=_message_count()).order_by("-started_at", "-id")
+    return qs.annotate(message_count=_message_count(), title_hidden=title_hidden()).order_by(
+        "-started_at", "-id"
+    )
 
 
 def recent_conversations(limit: int = 10) -> list[Conversation]:
@@ -271,7 +275,8 @@ def member_timeline(
     since: date | None = None,
     until: date | None = None,
 ) -> QuerySet[Interaction]:
-    """The member's interactions, newest first; filtered by source, channel, kind and UTC days
+    """The member's interactions, newest first, each with its moderation (whether a moderator
+    hid it) and `conversation_title_hidden`; filtered by source, channel, kind and UTC days
     from `since` to `until`, both included."""
     qs: QuerySet[Interaction] = TimelineQuerySet(Interaction).filter(member=member)
     if source_id:
@@ -285,15 +290,18 @@ def member_timeline(
     if until is not None:
         end = datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC)
         qs = qs.filter(created_at__lt=end)
-    return qs.select_related("source", "channel", "conversation", "enrichment").order_by(
-        "-created_at", "-id"
+    return (
+        qs.select_related("source", "channel", "conversation", "enrichment", "moderation")
+        .annotate(conversation_title_hidden=title_hidden("conversation_id"))
+        .order_by("-created_at", "-id")
     )
 
 
 def labelled_interactions() -> QuerySet[Interaction]:
-    """Interactions with what showing one message and its labels needs."""
+    """Interactions with what showing one message and its labels needs, and whether a
+    moderator hid it."""
     return Interaction.objects.select_related(
-        "source", "channel", "conversation", "member", "enrichment"
+        "source", "channel", "conversation", "member", "enrichment", "moderation"
     )
 
 
@@ -359,10 +367,16 @@ def tracked_terms() -> QuerySet[TrackedTerm]:
 
 
 def term_matches(term: TrackedTerm) -> QuerySet[Interaction]:
-    """The interactions mentioning a tracked term, newest first, ready for `attach_labels`."""
+    """The interactions mentioning a tracked term, newest first, ready for `attach_labels`,
+    with whether their conversation's title is hidden (`conversation_title_hidden`)."""
     # Through the match table's (term, interaction) index: a term's matches are few.
     mentioned = TermMatch.objects.filter(term=term).values("interaction_id")
-    return labelled_interactions().filter(pk__in=mentioned).order_by("-created_at", "-id")
+    return (
+        labelled_interactions()
+        .filter(pk__in=mentioned)
+        .annotate(conversation_title_hidden=title_hidden("conversation_id"))
+        .order_by("-created_at", "-id")
+    )
 
 
 # Slack's mention of a member without their name, as its exports write it: <@U061A5N1G>.

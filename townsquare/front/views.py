@@ -48,6 +48,7 @@ from townsquare.front.forms import (
 from townsquare.front.members_filters import MemberListForm, filter_members
 from townsquare.listening.models import TrackedTerm
 from townsquare.listening.services import do_correct_label, do_track_term
+from townsquare.moderation.visibility import title_hidden
 
 PAGE_SIZE = 50
 
@@ -154,7 +155,7 @@ def member(request: HttpRequest, member_id: int) -> HttpResponse:
         "kind_counts": queries.member_kind_counts(person),
         "channels": queries.member_channels(person),
         "page": page,
-        **views_profile.profile_context(person, timeline),
+        **views_profile.profile_context(person, timeline, sees_hidden=can_moderate(request.user)),
         **views_memory.member_memory(request, person),
         **views_privacy.member_privacy(request),
         **views_identity.member_identity_context(request, person),
@@ -189,7 +190,10 @@ def conversations(request: HttpRequest) -> HttpResponse:
 @require_safe
 def conversation(request: HttpRequest, conversation_id: int) -> HttpResponse:
     item = get_object_or_404(
-        Conversation.objects.select_related("source", "channel"), pk=conversation_id
+        Conversation.objects.select_related("source", "channel").annotate(
+            title_hidden=title_hidden()
+        ),
+        pk=conversation_id,
     )
     queries.name_mentions([item], "title")
     context = {

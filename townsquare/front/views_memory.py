@@ -60,7 +60,10 @@ def member_memory(request: HttpRequest, person: Member) -> dict[str, Any]:
         .order_by("tag__name", "tag_id"),
         "memory_notes": person.notes.select_related("author"),
         "memory_touchpoints": person.touchpoints.select_related("staff"),
-        "memory_knowledge": person.knowledge.select_related("interaction__identity", "created_by"),
+        # With whether a moderator hid the message: its title and link are its words.
+        "memory_knowledge": person.knowledge.select_related(
+            "interaction__identity", "interaction__moderation", "created_by"
+        ),
         "memory_fields": sorted((person.custom_fields or {}).items(), key=lambda kv: kv[0].lower()),
         "channel_suggestions": [*CHANNEL_SUGGESTIONS, *platforms],
         "note_form": NoteForm(prefix="note"),

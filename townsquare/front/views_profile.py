@@ -74,14 +74,18 @@ class Lazy:
         return self._value
 
 
-def profile_context(person: Member, timeline: TimelineFilterForm) -> dict[str, Any]:
-    """What member.html's profile sections show: five queries, made only when rendered."""
+def profile_context(
+    person: Member, timeline: TimelineFilterForm, *, sees_hidden: bool
+) -> dict[str, Any]:
+    """What member.html's profile sections show: five queries, made only when rendered.
+    `sees_hidden`: the reader may see what moderators hid (interests and expertise leave
+    those messages out otherwise)."""
     engagement = Lazy(lambda: engagement_of(person))
     return {
         "engagement": engagement,
         "engagement_text": Lazy(lambda: describe(engagement().explanation) if engagement() else ""),
-        "interests": Lazy(lambda: profile.interests(person)),
-        "expertise": Lazy(lambda: profile.expertise(person)),
+        "interests": Lazy(lambda: profile.interests(person, sees_hidden=sees_hidden)),
+        "expertise": Lazy(lambda: profile.expertise(person, sees_hidden=sees_hidden)),
         "contacts": Lazy(lambda: profile.people(person)),
         "activity": Lazy(lambda: profile.activity(person)),
         # The portrait reads a window of their latest interactions; the page says so when

@@ -17,6 +17,7 @@ from townsquare.front import queries as front_queries
 from townsquare.inbox.forms import AGES, InboxFilters
 from townsquare.inbox.models import Claim, ConversationState
 from townsquare.listening.pipeline import HTML_PLATFORMS, html_to_text
+from townsquare.moderation.visibility import message_hidden
 
 # The first message's text is read this far for the excerpt: a pasted log stays in the database.
 EXCERPT_READ = 600
@@ -56,10 +57,14 @@ def awaiting(f: InboxFilters, *, user_id: int | None, now: datetime) -> QuerySet
 
 
 def with_rows(states: QuerySet[ConversationState]) -> QuerySet[ConversationState]:
-    """The states with everything a row of the list shows, in the same query."""
+    """The states with everything a row of the list shows, in the same query; `first_hidden`:
+    a moderator hid the first message, so its title, excerpt and labels are hidden too."""
     return states.select_related(
         "conversation", "source", "channel", "opened_by", "conversation__claim__user"
-    ).annotate(excerpt_text=Substr("first_message__text", 1, EXCERPT_READ))
+    ).annotate(
+        excerpt_text=Substr("first_message__text", 1, EXCERPT_READ),
+        first_hidden=message_hidden("first_message_id"),
+    )
 
 
 class InboxPaginator(Paginator[ConversationState]):

@@ -31,6 +31,7 @@ from townsquare.inbox import queries, services
 from townsquare.inbox.forms import AnsweredForm, InboxFilterForm, SavedReplyForm
 from townsquare.inbox.models import ConversationState, SavedReply
 from townsquare.inbox.replies import fill, member_values, variable_list
+from townsquare.moderation.visibility import title_hidden
 
 
 def _worker(request: HttpRequest) -> User:
@@ -84,7 +85,7 @@ def _conversation(conversation_id: int) -> Conversation:
     return get_object_or_404(
         Conversation.objects.select_related(
             "source", "channel", "state__opened_by", "state__answered_by", "claim__user"
-        ),
+        ).annotate(title_hidden=title_hidden()),
         pk=conversation_id,
     )
 

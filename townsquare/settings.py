@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "townsquare.inbox",
     "townsquare.care",
     "townsquare.metrics",
+    "townsquare.reports",
+    "townsquare.webhooks",
+    "townsquare.digest",
     # Background tasks: Django's Tasks API (backport) with its database and RQ backends.
     "django_tasks",
     "django_tasks_db",
@@ -248,6 +251,20 @@ EMAIL_BACKEND = (
 )
 # Alerts are mailed to staff once email really leaves the machine, unless turned off.
 TOWNSQUARE_ALERT_EMAILS = env_bool("TOWNSQUARE_ALERT_EMAILS", bool(EMAIL_HOST))
+
+# The weekly digest (docs/digest.md) of the week before is mailed to staff on this weekday,
+# from this hour on, in the community's time zone.
+TOWNSQUARE_DIGEST_DAY = env_str("TOWNSQUARE_DIGEST_DAY", "monday").strip().lower()
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+if TOWNSQUARE_DIGEST_DAY not in _WEEKDAYS:
+    raise ConfigError(
+        f"TOWNSQUARE_DIGEST_DAY={TOWNSQUARE_DIGEST_DAY!r}: expected a weekday, monday to sunday"
+    )
+TOWNSQUARE_DIGEST_HOUR = env_int("TOWNSQUARE_DIGEST_HOUR", 8, minimum=0)
+if TOWNSQUARE_DIGEST_HOUR > 23:
+    raise ConfigError(
+        f"TOWNSQUARE_DIGEST_HOUR={TOWNSQUARE_DIGEST_HOUR}: expected an hour from 0 to 23"
+    )
 
 LOGGING = {
     "version": 1,

@@ -30,6 +30,7 @@ from townsquare.care.models import (
 )
 from townsquare.care.rules import RULES, Candidate, Context
 from townsquare.community.models import Member
+from townsquare.webhooks.events import care_item_payloads, emit, milestone_payloads
 
 CHUNK = 500
 T = TypeVar("T")
@@ -116,6 +117,7 @@ def _active_items(member_ids: list[int], now: datetime) -> tuple[dict[int, int],
                 "member_id", "id"
             )
         )
+    emit("care_item.created", lambda: care_item_payloads(found[m] for m in missing if m in found))
     return found, len(missing)
 
 
@@ -227,6 +229,7 @@ def refresh_queue(now: datetime | None = None) -> RefreshStats:
             ignore_conflicts=True,
         )
         stats.new_reasons = len(fresh)
+        emit("milestone", lambda: milestone_payloads(fresh, items))
         for chunk in _chunks(sorted(set(items.values()))):
             CareItem.objects.filter(id__in=chunk).update(updated_at=now)
     stats.woken_items = CareItem.objects.filter(

@@ -476,6 +476,7 @@ def do_erase_member(*, member: Member, actor: User | None, reason: str = "") -> 
     in one transaction, and log it with counts only."""
     from townsquare.connectors.models import ImportRun, RejectedRecord
     from townsquare.listening.models import Enrichment, LabelCorrection, TermMatch
+    from townsquare.metrics.rollups import day_of, refresh_days
 
     with transaction.atomic():
         members = person_members(member)
@@ -554,6 +555,8 @@ def do_erase_member(*, member: Member, actor: User | None, reason: str = "") -> 
             keywords=[],
             corrected=[],
         )
+        # The blanked labels leave the sentiment counts of the metrics' rollups.
+        refresh_days({day_of(t) for t in interactions.values_list("created_at", flat=True)})
         # Corrections and term matches were read in the text; without it they mean nothing
         # (and would train the analyzers on empty messages).
         counts["label_corrections"] = LabelCorrection.objects.filter(

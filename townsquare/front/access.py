@@ -90,6 +90,12 @@ def can_handle_privacy_requests(user: AnyUser) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+def can_manage_webhooks(user: AnyUser) -> bool:
+    """Whether the user may see and change outbound webhooks: their URLs, signing secrets and
+    delivery logs."""
+    return has_role(user, Role.MANAGER)
+
+
 def can_manage_staff(user: AnyUser) -> bool:
     """Whether the user may add staff and change their roles."""
     return has_role(user, Role.ADMIN)

@@ -41,6 +41,20 @@ def _sweep_enrichment() -> object:
     return enrich_pending_task.enqueue()
 
 
+def _send_webhooks() -> object:
+    from townsquare.webhooks.sending import any_due
+    from townsquare.webhooks.tasks import send_due_task
+
+    # One indexed query a minute; a task only when a delivery (a retry, say) is due.
+    return send_due_task.enqueue() if any_due() else None
+
+
+def _send_digest() -> object:
+    from townsquare.digest.tasks import send_digest_task
+
+    return send_digest_task.enqueue()
+
+
 def default_jobs() -> list[Job]:
     return [
         # Imports enrich what they wrote; the sweep catches anything else (a failed task).
@@ -48,6 +62,10 @@ def default_jobs() -> list[Job]:
         # Questions cross their answer time and snoozes end without any import.
         Job("care queue refresh", 10 * 60, _refresh_care),
         Job("spike check", 60 * 60, _check_alerts),
+        # Mails last week's digest once it is due (docs/digest.md); nothing the other hours.
+        Job("weekly digest", 60 * 60, _send_digest),
+        # Webhook retries come due without any new event, and survive restarts as rows.
+        Job("webhook deliveries", 60, _send_webhooks),
     ]
 
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 from townsquare.community.models import Interaction
 from townsquare.listening.models import Alert, AlertMetric
 from townsquare.listening.pulse import Figures, Trend, trends
+from townsquare.webhooks.events import emit, spike_payloads
 
 logger = logging.getLogger(__name__)
 
@@ -238,6 +239,7 @@ def check_alerts(
     # ignore_conflicts: a check running at the same time may have stored the same alert.
     Alert.objects.bulk_create(new, ignore_conflicts=True)
     created = _stored(new)
+    emit("spike", lambda: spike_payloads(created))
     if email and created:
         email_alerts(created)
     return created

@@ -9,13 +9,16 @@ rather than everybody.
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, cast
 
 from django import forms
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 from django.forms.renderers import BaseRenderer
 from django.urls import reverse
 from django.utils import timezone
@@ -316,6 +319,15 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
+def id_list(ids: list[int]) -> RawSQL:
+    """A subquery listing these ids, as one parameter whatever their number (a JSON array on
+    SQLite, an array on PostgreSQL): `pk__in` with a Python list takes one per id, more than
+    SQLite allows for a common word's tens of thousands of writers."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])
+    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
+
+
 def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet[Member]:
     """The members these filters select, sorted, with identities and tags prefetched. Merged
     members (shown through the member they were merged into) and erased ones are left out
@@ -332,12 +344,14 @@ def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet
         # member for such a message read every message for the count. Not in the messages a
         # moderator hid: the list (and a segment, the same for every reader) would say who
         # wrote their words.
+        # Read once, here: as a subquery, the count and the page would each search again.
         wrote = (
             Interaction.objects.filter(containing(f.text), member__isnull=False)
             .exclude(message_hidden("pk"))
-            .values("member_id")
+            .values_list("member_id", flat=True)
+            .distinct()
         )
-        qs = qs.filter(pk__in=wrote)
+        qs = qs.filter(pk__in=id_list(list(wrote)))
     # Platform, source and tag select the members through their own rows (IN, the rows'
     # indexes) rather than checking every member for such a row (EXISTS): the count reads
     # every member otherwise.

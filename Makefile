@@ -7,7 +7,7 @@ PG_URL ?= postgres://root@127.0.0.1:5432/test
 # The member pages' benchmark fills (and refills) a database of its own, never the tests' one.
 BENCH_PG_URL ?= postgres://root@127.0.0.1:5432/townsquare_bench
 
-.PHONY: demo test lint types test-sqlite test-postgres services bench bench-members bench-work models install clean
+.PHONY: demo test lint types test-sqlite test-postgres services bench bench-members bench-work bench-reports models install clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,15 @@ bench-members: $(STAMP)
 ## queue's catch-up after 10,000 new messages (docs/benchmarks.md); SQLite.
 bench-work: bench-members
 	$(BIN)/python -m benchmarks.work_pages
+
+## Every chart of the Reports page over 12 months, on a copy of the member pages' data
+## (docs/benchmarks.md, "Reports"); SQLite then PostgreSQL.
+bench-reports: bench-members
+	status=0; \
+	$(BIN)/python -m benchmarks.reports_pages || status=1; \
+	$(BIN)/python -m benchmarks.reports_pages --source-database-url $(BENCH_PG_URL) \
+		--database-url $(BENCH_PG_URL:townsquare_bench=townsquare_reports_bench) || status=1; \
+	exit $$status
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache test-artifacts

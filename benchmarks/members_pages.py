@@ -1283,7 +1283,6 @@ def pages() -> list[Page]:
             "mostly negative, 90 days",
             members_url,
             {"sentiment": "negative90"},
-            known_over=True,
         ),
         Page("list", "sort by interactions", members_url, {"sort": "interactions"}),
         Page("list", "sort by name, page 1000", members_url, {"sort": "name", "page": "1000"}),

@@ -2,7 +2,7 @@
 
 `member_card(member)` gives `front/_member_card.html` what it shows in six queries, whatever
 the member's history: the member with their engagement, identities with their sources, tags,
-message count and languages (one aggregate), and the latest notes and touchpoints.
+message count and languages (two aggregates), and the latest notes and touchpoints.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from django.db.models import Count
 
 from townsquare.community.engagement import describe
 from townsquare.community.models import Interaction, Member, Note, Touchpoint
+from townsquare.community.profile import PORTRAIT_INTERACTIONS
 from townsquare.front.labels import language_name
 from townsquare.front.members_filters import tags_prefetch
 from townsquare.front.queries import identities_with_source
+from townsquare.listening.models import Enrichment
 from townsquare.listening.pulse import MESSAGE_KINDS
 from townsquare.people.models import EngagementScore
 
@@ -33,20 +35,22 @@ class CardLanguage:
 
 
 def _languages(member: Member) -> tuple[int, list[CardLanguage]]:
-    """The member's message count, and the languages of their analysed messages, most used
-    first: one aggregate query."""
+    """The member's message count, and the languages of their latest analysed messages (the
+    profile portrait's window, PORTRAIT_INTERACTIONS), most used first: two queries. Counting
+    the languages of every message joined 31,000 enrichments for the busiest member of the
+    benchmark (200 ms on PostgreSQL); the count alone reads an index."""
+    messages = Interaction.objects.filter(member=member, kind__in=MESSAGE_KINDS)
+    total = messages.count()
+    latest = messages.order_by("-created_at", "-id").values("id")[:PORTRAIT_INTERACTIONS]
     rows = (
-        Interaction.objects.filter(member=member, kind__in=MESSAGE_KINDS)
+        Enrichment.objects.filter(interaction_id__in=latest, analyzed=True)
+        .exclude(language__isnull=True)
+        .exclude(language="")
         .order_by()
-        .values_list("enrichment__language", "enrichment__analyzed")
-        .annotate(n=Count("id"))
+        .values_list("language")
+        .annotate(n=Count("pk"))
     )
-    total = 0
-    counts: dict[str, int] = {}
-    for language, analyzed, n in rows:
-        total += n
-        if language and analyzed:
-            counts[language] = counts.get(language, 0) + n
+    counts: dict[str, int] = {str(language): n for language, n in rows}
     analysed = sum(counts.values())
     languages = [
         CardLanguage(code, language_name(code), n, round(100 * n / analysed))

@@ -8,7 +8,9 @@ weight: staff-tuned per rule (RuleSetting, DEFAULT_WEIGHTS); factor: learned fro
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -33,6 +35,10 @@ from townsquare.community.models import Member
 from townsquare.webhooks.events import care_item_payloads, emit, milestone_payloads
 
 CHUNK = 500
+# The rules new messages can file on: what follows time alone (a regular's silence, an
+# anniversary) waits for the scheduled refresh (every 10 minutes), which runs them all. A
+# milestone source that counts messages would belong here.
+AFTER_NEW_MESSAGES: frozenset[str] = frozenset(RULES) - {Rule.DRIFTING, Rule.MILESTONE}
 T = TypeVar("T")
 
 
@@ -45,6 +51,7 @@ class RefreshStats:
     expired_items: int = 0
     woken_items: int = 0
     by_rule: dict[str, int] = field(default_factory=dict)
+    seconds_by_rule: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -190,17 +197,23 @@ def rerank(now: datetime, stats: RefreshStats | None = None) -> None:
         stats.expired_items += len(expired)
 
 
-def refresh_queue(now: datetime | None = None) -> RefreshStats:
-    """Run every enabled rule, file what is new, clear what went away, wake snoozed items
-    whose time has come, and rank the queue. Safe to run at any time, as often as wanted."""
+def refresh_queue(
+    now: datetime | None = None, *, rules: Collection[str] | None = None
+) -> RefreshStats:
+    """Run every enabled rule (or those of `rules`), file what is new, clear what went away,
+    wake snoozed items whose time has come, and rank the queue. Safe to run at any time, as
+    often as wanted. Reasons clear by their own conditions (an answer, a decision), never
+    because a rule did not run, so running some of the rules is safe."""
     now = now or timezone.now()
     stats = RefreshStats()
     ctx = Context.load(now)
     _, enabled = weights()
     candidates: list[Candidate] = []
     for rule, find in RULES.items():
-        if rule in enabled:
+        if rule in enabled and (rules is None or rule in rules):
+            started = time.perf_counter()
             found = list(find(ctx))
+            stats.seconds_by_rule[str(rule)] = round(time.perf_counter() - started, 3)
             stats.by_rule[str(rule)] = len(found)
             candidates.extend(found)
     stats.candidates = len(candidates)

@@ -35,9 +35,9 @@ def enrich_pending_task(
     # The care queue reads fresh labels and conversation states; it never fails enrichment.
     # First: people waiting for a touch matter more than the figures below.
     try:
-        from townsquare.care.queue import refresh_queue
+        from townsquare.care.queue import AFTER_NEW_MESSAGES, refresh_queue
 
-        stats["care"] = refresh_queue().as_dict()
+        stats["care"] = refresh_queue(rules=AFTER_NEW_MESSAGES).as_dict()
     except Exception:  # any database error
         logger.exception("could not refresh the care queue after enrichment")
     # Spikes are judged on fresh labels; failing to queue the check never fails enrichment.

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from townsquare.care.models import CareItem, CareReason, ChannelPolicy, RuleAdjustment, Status
-from townsquare.care.queue import refresh_queue
+from townsquare.care.queue import AFTER_NEW_MESSAGES, refresh_queue
 from townsquare.care.services import do_dismiss, do_resolve, do_snooze
 from townsquare.care.tests.conftest import NOW, Town, say
 from townsquare.community.models import Channel, Touchpoint
@@ -53,6 +53,18 @@ def test_it_gathers_a_members_reasons_on_one_item_ranked_by_priority(town: Town)
     assert item.priority == pytest.approx(sum(r.score for r in standing))
     ranked = list(CareItem.objects.filter(status=Status.OPEN).order_by("-priority"))
     assert ranked[0].member == ada  # two reasons outweigh one
+
+
+def test_after_new_messages_only_the_rules_messages_can_trigger_run(town: Town) -> None:
+    partial = refresh_queue(NOW, rules=AFTER_NEW_MESSAGES)
+    assert "drifting" not in partial.by_rule and "milestone" not in partial.by_rule
+    assert set(partial.seconds_by_rule) == set(partial.by_rule)
+    assert "drifting" not in reasons_of(town, "dan")
+    assert "unanswered" in reasons_of(town, "bob")
+    # The scheduled refresh runs them all and files the rest, nothing twice.
+    full = refresh_queue(NOW + timedelta(minutes=10))
+    assert "drifting away" in reasons_of(town, "dan")["drifting"]
+    assert full.new_reasons == CareReason.objects.filter(rule__in=["drifting", "milestone"]).count()
 
 
 def test_a_refresh_files_nothing_twice(town: Town) -> None:

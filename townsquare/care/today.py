@@ -67,6 +67,13 @@ def spikes(now: datetime, limit: int = 5) -> list[Any]:
     )
 
 
+def escalated_to_admins() -> int:
+    """Flagged messages a moderator escalated, waiting for an admin's decision."""
+    from townsquare.moderation.models import ModerationItem, ModerationStatus
+
+    return ModerationItem.objects.filter(status=ModerationStatus.ESCALATED).count()
+
+
 def changes(now: datetime) -> list[Change]:
     """The last 24 hours against the 24 before them: one query per table, on its time index."""
     day = timedelta(days=1)

@@ -36,6 +36,12 @@ def can_moderate(user: AnyUser) -> bool:
     return has_role(user, Role.MODERATOR)
 
 
+def can_decide_escalations(user: AnyUser) -> bool:
+    """Whether the user may decide a flagged message escalated to the admins, or send it back
+    to the queue."""
+    return has_role(user, Role.ADMIN)
+
+
 def can_manage_terms(user: AnyUser) -> bool:
     """Whether the user may add, pause and resume tracked terms."""
     return has_role(user, Role.MANAGER)

@@ -32,6 +32,7 @@ from townsquare.front import (
 )
 from townsquare.front.access import (
     can_correct_labels,
+    can_decide_escalations,
     can_edit_members,
     can_export_members,
     can_manage_terms,
@@ -105,6 +106,10 @@ def home(request: HttpRequest) -> HttpResponse:
         "milestones": today.milestones(),
         "changes": today.changes(now),
         "sources": queries.sources_with_latest_run(),
+        # Only admins decide escalated messages: only they are shown how many wait.
+        "escalated": (
+            today.escalated_to_admins() if can_decide_escalations(request.user) else None
+        ),
     }
     return render(request, "front/home.html", context)
 

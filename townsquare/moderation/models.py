@@ -61,7 +61,8 @@ class ModerationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
     HIDDEN = "hidden", "Hidden"
-    ESCALATED = "escalated", "Escalated"
+    # Handed to the admins: only an admin decides it (docs/architecture.md, "Moderation").
+    ESCALATED = "escalated", "Escalated to admins"
     FALSE_POSITIVE = "false_positive", "False positive"
 
 
@@ -124,6 +125,8 @@ class ModerationActionKind(models.TextChoices):
     HIDE = "hide", "Hide"
     ESCALATE = "escalate", "Escalate"
     FALSE_POSITIVE = "false_positive", "False positive"
+    # An admin sends an escalated message back to the moderators' queue, with a reason.
+    DEESCALATE = "deescalate", "Send back to the queue"
     # Townsquare itself, when the message was edited after a decision.
     REOPEN = "reopen", "Re-open"
 

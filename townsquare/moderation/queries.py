@@ -15,6 +15,7 @@ from townsquare.listening.pipeline import TEXT_KINDS
 from townsquare.moderation.models import (
     MessageTag,
     ModerationAction,
+    ModerationActionKind,
     ModerationItem,
     ModerationStatus,
     WatchedWord,
@@ -79,8 +80,9 @@ def context_ids(message_ids: Iterable[int]) -> dict[int, int]:
 
 
 def prepare_page(items: Iterable[ModerationItem]) -> None:
-    """Give each item its `context` message and `tags`, and its message the labels and named
-    mentions the page shows: a few queries for the whole page, whatever its length."""
+    """Give each item its `context` message and `tags`, an escalated item its `escalation` (the
+    audit entry that escalated it: who and why), and its message the labels and named mentions
+    the page shows: a few queries for the whole page, whatever its length."""
     rows = list(items)
     if not rows:
         return
@@ -101,10 +103,29 @@ def prepare_page(items: Iterable[ModerationItem]) -> None:
     messages = [item.interaction for item in rows]
     front_queries.name_mentions([*messages, *contexts.values()])
     front_queries.attach_labels(messages)
+    escalations = _escalations(
+        [item.pk for item in rows if item.status == ModerationStatus.ESCALATED]
+    )
     for item in rows:
+        item.escalation = escalations.get(item.pk)  # type: ignore[attr-defined]
         context_id = above.get(item.interaction_id)
         item.context = contexts.get(context_id) if context_id else None  # type: ignore[attr-defined]
         item.tags = tags[item.interaction_id]  # type: ignore[attr-defined]
+
+
+def _escalations(item_ids: list[int]) -> dict[int, ModerationAction]:
+    """Item id -> its latest escalation: one query, none when no item is escalated."""
+    if not item_ids:
+        return {}
+    latest: dict[int, ModerationAction] = {}
+    for entry in (
+        ModerationAction.objects.filter(item_id__in=item_ids, action=ModerationActionKind.ESCALATE)
+        .select_related("actor")
+        .order_by("-at", "-id")
+    ):
+        if entry.item_id is not None:
+            latest.setdefault(entry.item_id, entry)
+    return latest
 
 
 def audit_log(*, actor: Any = None, action: str = "") -> QuerySet[ModerationAction]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -39,6 +40,8 @@ from townsquare.moderation.models import (
     WatchedWord,
     WatchedWordAction,
 )
+from townsquare.staff.models import Role
+from townsquare.staff.roles import has_role
 
 # What each decision sets the item's status to.
 DECISIONS = {
@@ -46,14 +49,18 @@ DECISIONS = {
     ModerationActionKind.HIDE: ModerationStatus.HIDDEN,
     ModerationActionKind.ESCALATE: ModerationStatus.ESCALATED,
     ModerationActionKind.FALSE_POSITIVE: ModerationStatus.FALSE_POSITIVE,
+    ModerationActionKind.DEESCALATE: ModerationStatus.PENDING,
 }
 REASON_REQUIRED = frozenset(
     {
         ModerationActionKind.HIDE,
         ModerationActionKind.ESCALATE,
         ModerationActionKind.FALSE_POSITIVE,
+        ModerationActionKind.DEESCALATE,
     }
 )
+MODERATORS_ONLY = "Only moderators, managers and admins can act on flagged messages."
+ADMINS_ONLY = "Escalated to admins: only an admin can decide it or send it back to the queue."
 # A false positive on these reasons corrects this label of the message.
 CORRECTED_LABELS = {
     ReasonKind.TOXICITY: CorrectableField.IS_TOXIC,
@@ -246,12 +253,28 @@ def _write_items(flagged: dict[int, _Flagged]) -> int:
 # Decisions -----------------------------------------------------------------------------------
 
 
+class EscalatedToAdmins(PermissionDenied):
+    """A moderator or manager tried to decide a message escalated to the admins."""
+
+
+def may_decide(user: User, item: ModerationItem) -> bool:
+    """Whether the user may decide this item: moderators and above, but only admins once it
+    is escalated to them."""
+    if item.status == ModerationStatus.ESCALATED:
+        return has_role(user, Role.ADMIN)
+    return has_role(user, Role.MODERATOR)
+
+
 def do_moderate(
     *, item: ModerationItem, actor: User, action: str, reason: str = ""
 ) -> ModerationAction:
     """A moderator's decision on a flagged message: approve, hide, escalate or false positive,
     written to the audit log. A false positive also corrects the labels that flagged the
-    message, so re-enrichment keeps them and they are exported as training data."""
+    message, so re-enrichment keeps them and they are exported as training data.
+
+    Escalating hands the message to the admins (each is emailed once the decision is
+    committed); from then on only an admin decides it, or sends it back to the queue
+    (de-escalate). Raises EscalatedToAdmins when anyone else tries."""
     try:
         kind = ModerationActionKind(action)
         status = DECISIONS[kind]
@@ -264,15 +287,25 @@ def do_moderate(
     with transaction.atomic():
         # Locked and read again: two moderators acting at once each log what they changed.
         current = ModerationItem.objects.select_for_update().get(pk=item.pk)
-        if current.status == status:
+        if not has_role(actor, Role.MODERATOR):
+            raise PermissionDenied(MODERATORS_ONLY)
+        if not may_decide(actor, current):
+            raise EscalatedToAdmins(ADMINS_ONLY)
+        if kind == ModerationActionKind.DEESCALATE:
+            if current.status != ModerationStatus.ESCALATED:
+                raise ValueError("Only a message escalated to admins can be sent back.")
+        elif current.status == status:
             raise ValueError(f"This message is already {status.label.lower()}.")
         before = current.status
         if kind == ModerationActionKind.FALSE_POSITIVE:
             _correct_labels(current, actor, reason)
         now = timezone.now()
         current.status = status
-        current.decided_by = actor
-        current.decided_at = now
+        if kind == ModerationActionKind.DEESCALATE:
+            # Pending again, as if never decided: the audit log keeps who sent it back.
+            current.decided_by, current.decided_at = None, None
+        else:
+            current.decided_by, current.decided_at = actor, now
         if kind == ModerationActionKind.HIDE:
             current.is_hidden = True
         elif kind in (ModerationActionKind.APPROVE, ModerationActionKind.FALSE_POSITIVE):
@@ -287,9 +320,20 @@ def do_moderate(
             status_after=status,
             at=now,
         )
+        if kind == ModerationActionKind.ESCALATE:
+            queue_escalation_email(entry)
     for name in ("status", "decided_by", "decided_at", "is_hidden"):
         setattr(item, name, getattr(current, name))
     return entry
+
+
+def queue_escalation_email(entry: ModerationAction) -> None:
+    """Email the admins about an escalation once it is committed (a rolled-back one never
+    reaches them), from the background worker: a slow mail server never slows the page."""
+    from townsquare.moderation.tasks import email_escalation_task
+
+    entry_id = entry.pk
+    transaction.on_commit(lambda: email_escalation_task.enqueue(entry_id))
 
 
 def _correct_labels(item: ModerationItem, actor: User, reason: str) -> None:

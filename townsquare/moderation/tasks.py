@@ -13,3 +13,11 @@ def scan_word_task(word_id: int) -> int:
 
     word = WatchedWord.objects.filter(id=word_id, is_active=True).first()
     return scan_word(word) if word else 0
+
+
+@task()
+def email_escalation_task(action_id: int) -> int:
+    """Tell the admins that a flagged message was escalated to them."""
+    from townsquare.moderation.escalation import email_escalation
+
+    return email_escalation(action_id)

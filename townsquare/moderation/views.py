@@ -21,7 +21,13 @@ from townsquare.moderation.forms import (
     WatchedWordForm,
 )
 from townsquare.moderation.models import ModerationActionKind, WatchedWord
-from townsquare.moderation.services import do_moderate, do_pause_word, do_watch_word
+from townsquare.moderation.services import (
+    ADMINS_ONLY,
+    do_moderate,
+    do_pause_word,
+    do_watch_word,
+    may_decide,
+)
 
 QUEUE_PAGE_SIZE = 25
 LOG_PAGE_SIZE = 50
@@ -29,8 +35,9 @@ LOG_PAGE_SIZE = 50
 DONE = {
     ModerationActionKind.APPROVE: "Approved.",
     ModerationActionKind.HIDE: "Hidden: Townsquare no longer shows its text.",
-    ModerationActionKind.ESCALATE: "Escalated.",
+    ModerationActionKind.ESCALATE: "Escalated to admins: they are emailed and decide it.",
     ModerationActionKind.FALSE_POSITIVE: "Marked as a false positive; its labels are corrected.",
+    ModerationActionKind.DEESCALATE: "Sent back to the queue.",
 }
 
 
@@ -61,16 +68,19 @@ def queue(request: HttpRequest) -> HttpResponse:
 @requires(can_read)
 @require_POST
 def decide(request: HttpRequest, item_id: int) -> HttpResponse:
-    """A moderator's decision on one item. htmx gets the item back in place; a plain form
-    post goes back to the queue with a message."""
+    """A moderator's decision on one item; only an admin decides an item escalated to the
+    admins (403 for anyone else). htmx gets the item back in place; a plain form post goes back
+    to the queue with a message."""
     if not can_moderate(request.user):
         raise PermissionDenied("Only moderators, managers and admins can act on flagged messages.")
     item = get_object_or_404(queries.queue(), pk=item_id)
+    if not may_decide(request.user, item):  # type: ignore[arg-type]
+        raise PermissionDenied(ADMINS_ONLY)
     back = safe_next(request, reverse("moderation"))
     form = DecisionForm(request.POST)
     error = done = ""
     if not form.is_valid():
-        error = "Choose approve, hide, escalate or false positive."
+        error = "Choose approve, hide, escalate, false positive or send back to the queue."
     else:
         action = form.cleaned_data["action"]
         try:

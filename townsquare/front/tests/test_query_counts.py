@@ -64,8 +64,8 @@ def test_the_home_page(
     # enrichment filed some),
     # open items (1), care settings (1), conversations awaiting a reply (1), spikes (1), what
     # changed since yesterday (4: messages, new members, items opened, items resolved);
-    # sources (1) with their latest run (1)
-    with django_assert_num_queries(2 + 12):
+    # sources (1) with their latest run (1); for an admin, items escalated to admins (1)
+    with django_assert_num_queries(2 + 13):
         page = _get(alice_client, reverse("home"))
     assert "Reach out first" in page and page.count('class="source-name"') == 2
 

@@ -35,7 +35,8 @@ from townsquare.inbox.models import ConversationState
 from townsquare.lib.testing import import_export
 from townsquare.listening.models import Enrichment, TermMatch, Thanks, TrackedTerm
 from townsquare.listening.pipeline import TEXT_KINDS, enrich_pending
-from townsquare.moderation.services import flag_interactions
+from townsquare.moderation.models import ModerationItem
+from townsquare.moderation.services import do_moderate, flag_interactions
 from townsquare.reports.data import CHARTS
 from townsquare.segments.models import Segment
 from townsquare.webhooks.events import care_item_payloads, file_deliveries
@@ -268,6 +269,10 @@ def every_page(
     enrich_pending()
     Enrichment.objects.update(is_toxic=True, toxicity=0.99)
     flag_interactions(list(Interaction.objects.values_list("id", flat=True)))
+    # The latest flagged message is escalated to the admins, with `label` as the reason.
+    escalated = ModerationItem.objects.order_by("-interaction__created_at", "-id").first()
+    assert escalated is not None
+    do_moderate(item=escalated, actor=staff, action="escalate", reason=label)
     latest = list(
         Interaction.objects.order_by()
         .values("source_id")
@@ -306,6 +311,7 @@ def every_page(
         for name in ("inbox_conversation", "inbox_compose")
     ]
     urls += [reverse("moderation"), reverse("moderation_log"), reverse("moderation_words")]
+    urls += [reverse("moderation", query={"status": "escalated"})]
     urls += [reverse("staff")]
     # Webhooks: a URL named `label`, and a delivery of every care item naming its member.
     hook = Subscription.objects.create(url=f"http://127.0.0.1:9/{label}", events=["spike"])

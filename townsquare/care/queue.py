@@ -75,6 +75,18 @@ def factors() -> dict[tuple[str, int | None], float]:
     }
 
 
+def score_of(
+    rule: str,
+    channel_id: int | None,
+    strength: float,
+    weight: dict[str, float],
+    learned: dict[tuple[str, int | None], float],
+) -> float:
+    """A reason's share of its item's priority: weight × learned factor × strength."""
+    factor = learned.get((rule, channel_id), learned.get((rule, None), 1.0))
+    return round(weight[rule] * factor * strength, 4)
+
+
 def _chunks(items: list[T], size: int = CHUNK) -> list[list[T]]:
     it = iter(items)
     return list(iter(lambda: list(islice(it, size)), []))
@@ -166,8 +178,7 @@ def rerank(now: datetime, stats: RefreshStats | None = None) -> None:
         totals.setdefault(item_id, 0.0)
         if cleared_at is not None or rule not in enabled:
             continue
-        factor = learned.get((rule, channel_id), learned.get((rule, None), 1.0))
-        score = round(weight[rule] * factor * strength, 4)
+        score = score_of(rule, channel_id, strength, weight, learned)
         if score != old_score:
             changed.append(CareReason(id=reason_id, score=score))
         totals[item_id] += score
@@ -207,7 +218,8 @@ def refresh_queue(
     now = now or timezone.now()
     stats = RefreshStats()
     ctx = Context.load(now)
-    _, enabled = weights()
+    weight, enabled = weights()
+    learned = factors()
     candidates: list[Candidate] = []
     for rule, find in RULES.items():
         if rule in enabled and (rules is None or rule in rules):
@@ -230,6 +242,8 @@ def refresh_queue(
                     key=c.key,
                     detail=c.detail,
                     strength=c.strength,
+                    # Scored now, so the ranking below rewrites no new reason.
+                    score=score_of(c.rule, c.channel_id, c.strength, weight, learned),
                     occurred_at=c.occurred_at,
                     created_at=now,
                     interaction_id=c.interaction_id,

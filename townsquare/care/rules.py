@@ -255,7 +255,15 @@ def language_barrier(ctx: Context) -> Iterator[Candidate]:
     )
     if not rows:
         return
-    authors = {row[1] for row in rows}
+    conversations = {row[4] for row in rows if row[4]}
+    awaiting = set(
+        ConversationState.objects.filter(
+            conversation_id__in=conversations, awaiting_reply=True
+        ).values_list("conversation_id", flat=True)
+    )
+    # A member's usual language matters only for a message in the channel's own language
+    # still awaiting a reply: read it for those authors alone (all authors: 0.65 s at 2 M).
+    authors = {row[1] for row in rows if row[5] == ctx.main_language(row[3]) and row[4] in awaiting}
     usual: dict[int, Counter[str]] = defaultdict(Counter)
     for member_id, language, n in (
         Interaction.objects.filter(
@@ -268,12 +276,6 @@ def language_barrier(ctx: Context) -> Iterator[Candidate]:
     ):
         if language:
             usual[member_id][language] = n
-    conversations = {row[4] for row in rows if row[4]}
-    awaiting = set(
-        ConversationState.objects.filter(
-            conversation_id__in=conversations, awaiting_reply=True
-        ).values_list("conversation_id", flat=True)
-    )
     seen: set[int] = set()
     for message_id, member_id, at, channel_id, conversation_id, language, length in rows:
         if member_id in seen or length < LANGUAGE_MIN_CHARS:

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -98,7 +98,8 @@ def _item_context(request: HttpRequest, item: CareItem, **forms: Any) -> dict[st
     reasons = list(
         CareReason.objects.filter(item=item)
         .select_related("interaction__moderation", "conversation", "channel")
-        .order_by("cleared_at", "-score", "id")
+        # Standing reasons first on both engines (they sort NULL differently), strongest first.
+        .order_by(F("cleared_at").asc(nulls_first=True), "-score", "id")
     )
     history = (
         CareItem.objects.filter(member=item.member)

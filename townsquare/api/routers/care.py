@@ -10,6 +10,7 @@ from typing import Literal
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -73,8 +74,13 @@ def _item(item_id: int) -> CareItem:
 
 def _in_full(item_id: int) -> CareItemDetailOut:
     item = _item(item_id)
-    # As the item page lists them: standing ones first, strongest first.
-    reasons = list(CareReason.objects.filter(item=item).order_by("cleared_at", "-score", "id"))
+    # As the item page lists them: standing ones first (no clearing time: first on both
+    # engines, which sort NULL differently), strongest first.
+    reasons = list(
+        CareReason.objects.filter(item=item).order_by(
+            F("cleared_at").asc(nulls_first=True), "-score", "id"
+        )
+    )
     return care_item_detail_out(item, reasons)
 
 

@@ -556,7 +556,10 @@ def do_erase_member(*, member: Member, actor: User | None, reason: str = "") -> 
             corrected=[],
         )
         # The blanked labels leave the sentiment counts of the metrics' rollups.
-        refresh_days({day_of(t) for t in interactions.values_list("created_at", flat=True)})
+        refresh_days(
+            {day_of(t) for t in interactions.values_list("created_at", flat=True)},
+            labels_only=True,
+        )
         # Corrections and term matches were read in the text; without it they mean nothing
         # (and would train the analyzers on empty messages).
         counts["label_corrections"] = LabelCorrection.objects.filter(

@@ -31,6 +31,7 @@ from townsquare.community.models import (
 )
 from townsquare.inbox.rollup import refresh_member_conversations
 from townsquare.listening.models import Enrichment, Thanks
+from townsquare.metrics.rollups import refresh_members as refresh_member_rollups
 from townsquare.webhooks.events import emit, merge_payload
 
 # Rows moved with a member, by the name they have in an audit entry's details.
@@ -188,6 +189,7 @@ def do_merge_members(
         )
         refresh_activity(people)
         refresh_member_conversations(people)  # openers and responders are compared by member
+        refresh_member_rollups(people)  # the metrics' per-member counts
         counts: dict[str, int] = defaultdict(int)
         for rows_of in moved.values():
             for name, ids in rows_of.items():
@@ -280,6 +282,7 @@ def do_unmerge_member(*, member: Member, actor: User | None, reason: str) -> Aud
         )
         refresh_activity([member.id, target.id])
         refresh_member_conversations([member.id, target.id])
+        refresh_member_rollups([member.id, target.id])
         unmerged = AuditEntry.objects.create(
             action=AuditAction.UNMERGE,
             member_ids=[member.id, target.id],

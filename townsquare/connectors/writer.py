@@ -18,7 +18,7 @@ import json
 import re
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
@@ -44,6 +44,7 @@ from townsquare.connectors.records import (
     Record,
     RejectedRecordInfo,
 )
+from townsquare.metrics.rollups import day_of, refresh_days
 
 # Enough to keep every conversation of a busy thread-heavy stretch of an export in memory,
 # small enough to keep a multi-million-message import's memory flat.
@@ -150,6 +151,8 @@ class Writer:
         # look-up path, and so does the rest of the run.
         self._fresh_conversations = not Conversation.objects.filter(source=source).exists()
         self._fresh_interactions = not Interaction.objects.filter(source=source).exists()
+        # UTC days whose interactions this run wrote: their rollups are recounted at the end.
+        self._days: set[date] = set()
 
     # Intake
 
@@ -196,6 +199,7 @@ class Writer:
         with transaction.atomic():
             link_parents(self.source)
             refresh_member_activity(self.source)
+            refresh_days(self._days)
 
     # Channels and identities: few rows, written through the ORM
 
@@ -499,19 +503,26 @@ class Writer:
         if self._fresh_interactions:
             if self._insert_fresh(insert, rows):
                 self.counts["created"].update(Counter(row[2] for row in rows))
+                self._days.update(day_of(row[10]) for row in rows)
                 return
             self._fresh_interactions = False
         existing: dict[str, str] = {}
+        existing_times: dict[str, Any] = {}
         with connection.cursor() as cursor:
             for chunk in _chunks([row[1] for row in rows]):
                 cursor.execute(
-                    f"SELECT external_id, content_hash FROM {table} WHERE source_id = %s "  # noqa: S608
-                    f"AND external_id IN ({', '.join(['%s'] * len(chunk))})",
+                    f"SELECT external_id, content_hash, created_at FROM {table}"  # noqa: S608
+                    f" WHERE source_id = %s AND external_id IN ({', '.join(['%s'] * len(chunk))})",
                     [self.source.id, *chunk],
                 )
-                existing.update(cursor.fetchall())
+                for external_id, content_hash, created_at in cursor.fetchall():
+                    existing[external_id] = content_hash
+                    existing_times[external_id] = created_at
             new = [row for row in rows if row[1] not in existing]
             changed = [row for row in rows if row[1] in existing and existing[row[1]] != row[13]]
+            # An edit may move a row to another day: both days are recounted.
+            self._days.update(day_of(row[10]) for row in (*new, *changed))
+            self._days.update(day_of(existing_times[row[1]]) for row in changed)
             if new:
                 cursor.executemany(insert, new)
             if changed:

@@ -1,1 +1,2 @@
-"""Community metrics as tested functions (docs/metrics.md, "Metrics"); no models."""
+"""Community metrics as tested functions (docs/metrics.md, "Metrics") and the rollup tables
+behind the slowest of them."""

@@ -124,6 +124,17 @@ def _at(value: date | datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+def _whole_days(scope: Scope) -> bool:
+    """Whether the scope's bounds are days (or none): the rollups count whole UTC days, so
+    bounds that are instants (the digest's local weeks) are counted from the interactions."""
+    return not isinstance(scope.since, datetime) and not isinstance(scope.until, datetime)
+
+
+def _date(day: date) -> Any:
+    """A day as the database compares it with stored dates (the rollups' days and months)."""
+    return connection.ops.adapt_datefield_value(day)
+
+
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -269,10 +280,12 @@ class ResponseTimes:
         return data
 
 
-def ttfr(scope: Scope = Scope(), period: Period = "month") -> list[ResponseTimes]:
+def ttfr(
+    scope: Scope = Scope(), period: Period = "month", *, channels: bool = True
+) -> list[ResponseTimes]:
     """Median and p90 of the first response's time minus the first message's time, over the
     conversations with a first message opened in [since, until), per channel and period, and
-    for the whole scope per period (channel None)."""
+    for the whole scope per period (channel None). `channels=False`: the whole scope's only."""
     if period not in PERIODS:
         raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
     resolved = _resolve(scope)
@@ -287,7 +300,7 @@ def ttfr(scope: Scope = Scope(), period: Period = "month") -> list[ResponseTimes
     bucket = pulse._bucket_sql(period, "s.opened_at")
     seconds = _seconds_sql("s.first_response_at", "s.opened_at")
     result: list[ResponseTimes] = []
-    for by_channel in (False, True):
+    for by_channel in (False, True) if channels else (False,):
         group = "s.channel_id, " if by_channel else ""
         partition = f"{group}{bucket}"
         base = " FROM inbox_conversationstate s WHERE s.first_message_id IS NOT NULL" + where
@@ -459,13 +472,25 @@ def activity(scope: Scope = Scope(), period: Period = "month") -> dict[date, int
             return {}
     since = scope.since or (days[0] if days else _today())
     until = scope.until or (days[1] if days else _today())
-    where, params = _where(resolved, since=since, until=until)
-    bucket = pulse._bucket_sql(period)
-    rows = _rows(
-        f"SELECT {bucket}, COUNT(*) FROM community_interaction i"  # noqa: S608
-        f" WHERE i.kind IN ({_marks(MESSAGE_KINDS)}){where} GROUP BY {bucket}",
-        [*MESSAGE_KINDS, *params],
-    )
+    if scope.members is None and _whole_days(scope):
+        # Everyone's messages: the hourly rollup holds them (metrics/rollups.py).
+        where, params = _where(
+            resolved, alias="r", column="hour", since=since, until=until, member=None
+        )
+        bucket = pulse._bucket_sql(period, "r.hour")
+        rows = _rows(
+            f"SELECT {bucket}, SUM(r.messages) FROM metrics_hourlymessages r"  # noqa: S608
+            f" WHERE 1 = 1{where} GROUP BY {bucket}",
+            params,
+        )
+    else:
+        where, params = _where(resolved, since=since, until=until)
+        bucket = pulse._bucket_sql(period)
+        rows = _rows(
+            f"SELECT {bucket}, COUNT(*) FROM community_interaction i"  # noqa: S608
+            f" WHERE i.kind IN ({_marks(MESSAGE_KINDS)}){where} GROUP BY {bucket}",
+            [*MESSAGE_KINDS, *params],
+        )
     counts = {_day(b): int(n) for b, n in rows}
     return {b: counts.get(b, 0) for b in pulse.bucket_starts(since, until, period)}
 
@@ -473,13 +498,29 @@ def activity(scope: Scope = Scope(), period: Period = "month") -> dict[date, int
 # New members and retention -------------------------------------------------------------------
 
 
-def _first_seen_sql(resolved: _Resolved) -> tuple[str, list[Any]]:
+def _first_seen_sql(resolved: _Resolved, *, whole_days: bool = True) -> tuple[str, list[Any]]:
     """(member_id, first_at) of every counted member: their first interaction of any kind in
-    the scope's sources and channels, over all their identities."""
-    where, params = _where(resolved)
+    the scope's sources and channels, over all their identities. `whole_days=False` (bounds
+    that are instants): the exact first instant, from the interactions."""
+    if not whole_days:
+        where, params = _where(resolved)
+        return (
+            "SELECT i.member_id AS member_id, MIN(i.created_at) AS first_at"  # noqa: S608
+            f" FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where} GROUP BY i.member_id",
+            [*_MEMBER_PARAMS, *params],
+        )
+    # From the members' first days per source and channel (metrics/rollups.py): the earliest
+    # of the scope's, as the start of its UTC day (periods and bounds are whole days).
+    where, params = _where(resolved, alias="fs", member="member_id")
+    if connection.vendor == "postgresql":
+        first = "CAST(MIN(fs.first_day) AS timestamp) AT TIME ZONE 'UTC'"
+    else:
+        first = "MIN(fs.first_day) || ' 00:00:00'"
     return (
-        "SELECT i.member_id AS member_id, MIN(i.created_at) AS first_at"  # noqa: S608
-        f" FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where} GROUP BY i.member_id",
+        f"SELECT fs.member_id AS member_id, {first} AS first_at"  # noqa: S608
+        " FROM metrics_memberfirstseen fs"
+        " JOIN community_member m ON m.id = fs.member_id AND m.is_team = %s AND m.is_bot = %s"
+        f" WHERE 1 = 1{where} GROUP BY fs.member_id",
         [*_MEMBER_PARAMS, *params],
     )
 
@@ -492,7 +533,7 @@ def new_members(scope: Scope = Scope(), period: Period = "month") -> dict[date, 
     if period not in PERIODS:
         raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
     resolved = _resolve(scope)
-    first, params = _first_seen_sql(resolved)
+    first, params = _first_seen_sql(resolved, whole_days=_whole_days(scope))
     bounds, bound_params = "", []
     if scope.since is not None:
         bounds += " AND f.first_at >= %s"
@@ -535,10 +576,10 @@ def retention(scope: Scope = Scope(), months: int = RETENTION_MONTHS) -> list[Co
     with an interaction of any kind in month M + k, for k = 0..`months` (and not after the
     month of the scope's last interaction, or `until`)."""
     resolved = _resolve(scope)
-    first, params = _first_seen_sql(resolved)
-    where, where_params = _where(resolved)
+    first, params = _first_seen_sql(resolved, whole_days=_whole_days(scope))
+    where, where_params = _where(resolved, alias="r")
     cohort = pulse._bucket_sql("month", "f.first_at")
-    active = pulse._bucket_sql("month")
+    active = pulse._bucket_sql("month", "r.month")
     bounds, bound_params = "", []
     if scope.since is not None:
         bounds += " AND f.first_at >= %s"
@@ -552,8 +593,8 @@ def retention(scope: Scope = Scope(), months: int = RETENTION_MONTHS) -> list[Co
         [*params, *bound_params],
     )
     cells = _rows(
-        f"SELECT {cohort}, {active}, COUNT(DISTINCT i.member_id)"  # noqa: S608
-        f" FROM ({first}) f JOIN community_interaction i ON i.member_id = f.member_id"
+        f"SELECT {cohort}, {active}, COUNT(DISTINCT r.member_id)"  # noqa: S608
+        f" FROM ({first}) f JOIN metrics_monthlymemberactivity r ON r.member_id = f.member_id"
         f" WHERE 1 = 1{bounds}{where} GROUP BY {cohort}, {active}",
         [*params, *bound_params, *where_params],
     )
@@ -604,14 +645,30 @@ def active_members(scope: Scope, day: date) -> ActiveMembers:
     the windows are the metric."""
     resolved = _resolve(scope)
     end = day + timedelta(days=1)
-    where, params = _where(resolved, since=end - timedelta(days=30), until=end)
+    # From the daily member rollup (metrics/rollups.py): the windows are whole UTC days.
+    # Each member's last active day of the 30, then how many fall in each window: one
+    # grouping instead of three distinct counts, and staff and bots looked up per member.
+    where, params = _where(resolved, alias="r", member=None)
+    members, members_params = _members_where(resolved, "g.member_id")
     row = _rows(
-        "SELECT COUNT(DISTINCT CASE WHEN i.created_at >= %s THEN i.member_id END),"  # noqa: S608
-        " COUNT(DISTINCT CASE WHEN i.created_at >= %s THEN i.member_id END),"
-        f" COUNT(DISTINCT i.member_id) FROM community_interaction i{_MEMBERS} WHERE 1 = 1{where}",
-        [_at(day), _at(end - timedelta(days=7)), *_MEMBER_PARAMS, *params],
+        "SELECT SUM(CASE WHEN g.last >= %s THEN 1 ELSE 0 END),"  # noqa: S608
+        " SUM(CASE WHEN g.last >= %s THEN 1 ELSE 0 END), COUNT(*)"
+        " FROM (SELECT r.member_id AS member_id, MAX(r.day) AS last"
+        " FROM metrics_dailymemberactivity r"
+        f" WHERE r.day >= %s AND r.day < %s{where} GROUP BY r.member_id) g"
+        " JOIN community_member m ON m.id = g.member_id AND m.is_team = %s AND m.is_bot = %s"
+        f" WHERE 1 = 1{members}",
+        [
+            _date(day),
+            _date(end - timedelta(days=7)),
+            _date(end - timedelta(days=30)),
+            _date(end),
+            *params,
+            *_MEMBER_PARAMS,
+            *members_params,
+        ],
     )[0]
-    return ActiveMembers(day, int(row[0]), int(row[1]), int(row[2]))
+    return ActiveMembers(day, int(row[0] or 0), int(row[1] or 0), int(row[2]))
 
 
 def daily_active(scope: Scope = Scope()) -> dict[date, int]:
@@ -726,11 +783,52 @@ def inactive_members(scope: Scope = Scope(), days: int = INACTIVE_DAYS) -> Inact
 def _member_counts(scope: Scope) -> list[int]:
     """Interactions per counted member in the scope, largest first: one row per member."""
     resolved = _resolve(scope)
+    if scope.since is not None and scope.until is not None and _whole_days(scope):
+        return _rolled_member_counts(resolved, scope.since, scope.until)
     where, params = _where(resolved, since=scope.since, until=scope.until)
     rows = _rows(
         "SELECT COUNT(*) FROM community_interaction i"  # noqa: S608
         f"{_MEMBERS} WHERE 1 = 1{where} GROUP BY i.member_id ORDER BY COUNT(*) DESC",
         [*_MEMBER_PARAMS, *params],
+    )
+    return [int(r[0]) for r in rows]
+
+
+def _rolled_member_counts(resolved: _Resolved, since: date, until: date) -> list[int]:
+    """_member_counts from the member rollups: the whole months of [since, until) from the
+    monthly rows, the days before and after them from the daily ones."""
+    first_month = since if since.day == 1 else add_months(since.replace(day=1), 1)
+    last_month = until.replace(day=1)
+    where, params = _where(resolved, alias="r", member=None)
+    daily = (
+        "SELECT r.member_id AS member_id, r.interactions AS n"
+        " FROM metrics_dailymemberactivity r WHERE r.day >= %s AND r.day < %s"
+    )
+    parts: list[tuple[str, list[Any]]] = []
+    if first_month < last_month:
+        parts.append(
+            (
+                "SELECT r.member_id AS member_id, r.interactions AS n"
+                " FROM metrics_monthlymemberactivity r WHERE r.month >= %s AND r.month < %s",
+                [_date(first_month), _date(last_month)],
+            )
+        )
+        if since < first_month:
+            parts.append((daily, [_date(since), _date(first_month)]))
+        if last_month < until:
+            parts.append((daily, [_date(last_month), _date(until)]))
+    else:
+        parts.append((daily, [_date(since), _date(until)]))
+    union = " UNION ALL ".join(sql + where for sql, _ in parts)
+    union_params = [p for _, bounds in parts for p in [*bounds, *params]]
+    members, members_params = _members_where(resolved, "g.member_id")
+    # Staff and bots looked up once per member, after the grouping.
+    rows = _rows(
+        "SELECT g.n FROM (SELECT x.member_id AS member_id, SUM(x.n) AS n"  # noqa: S608
+        f" FROM ({union}) x GROUP BY x.member_id) g"
+        " JOIN community_member m ON m.id = g.member_id AND m.is_team = %s AND m.is_bot = %s"
+        f" WHERE 1 = 1{members} ORDER BY g.n DESC",
+        [*union_params, *_MEMBER_PARAMS, *members_params],
     )
     return [int(r[0]) for r in rows]
 
@@ -844,26 +942,33 @@ def _data_days(resolved: _Resolved) -> tuple[date, date] | None:
     return _day(first), _day(last) + timedelta(days=1)
 
 
-def sentiment_trend(scope: Scope = Scope(), period: Period = "month") -> list[SentimentPoint]:
+def sentiment_trend(
+    scope: Scope = Scope(), period: Period = "month", *, channels: bool = True
+) -> list[SentimentPoint]:
     """Per period and channel (and for all of the scope, channel None): mean compound score
     and negative share of the messages with a supported language; messages in an unsupported
     language are excluded from both and counted. The pulse's figures (docs/metrics.md,
     "Pulse"); without `since`/`until`, from the scope's first to its last interaction. The
-    whole community's: `members` does not apply."""
+    whole community's: `members` does not apply. `channels=False`: the whole scope's points
+    only, summed from the hourly rollup."""
     if period not in PERIODS:
         raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
     resolved = _resolve(replace(scope, members=None))
     channel_ids = _channel_ids(resolved)
-    days = _data_days(resolved)
+    # The first and last interaction only matter for a missing bound.
+    days = None if scope.since and scope.until else _data_days(resolved)
     if days is None and (scope.since is None or scope.until is None):
         return []
     since = scope.since or (days[0] if days else _today())
     until = scope.until or (days[1] if days else _today())
     if since >= until:
         return []
+    if not channels and _whole_days(scope):
+        return _sentiment_overall(since, until, period, channel_ids)
     data = pulse.trends(since, until, period, channel_ids=channel_ids)
     result = []
-    for trend in [data.overall, *sorted(data.channels, key=lambda t: t.name)]:
+    trends = [data.overall, *sorted(data.channels, key=lambda t: t.name)] if channels else []
+    for trend in trends or [data.overall]:
         for f in trend.buckets:
             assert f.start is not None  # noqa: S101 - buckets always have a start
             result.append(
@@ -879,6 +984,52 @@ def sentiment_trend(scope: Scope = Scope(), period: Period = "month") -> list[Se
     return result
 
 
+def _sentiment_overall(
+    since: date, until: date, period: Period, channel_ids: list[int] | None
+) -> list[SentimentPoint]:
+    """sentiment_trend's points for the whole scope, summed from the hourly rollup: the
+    pulse's overall figures (every bucket of [since, until), quiet ones with 0)."""
+    if channel_ids is None:
+        where, params = "", []
+    elif channel_ids:
+        where, params = f" AND r.channel_id IN ({_marks(channel_ids)})", list(channel_ids)
+    else:
+        where, params = " AND 1 = 0", []
+    bucket = pulse._bucket_sql(period, "r.hour")
+    rows = _rows(
+        f"SELECT {bucket}, SUM(r.messages), SUM(r.supported), SUM(r.scored),"  # noqa: S608
+        " SUM(r.sentiment_sum), SUM(r.negative), SUM(r.unsupported)"
+        f" FROM metrics_hourlymessages r WHERE r.hour >= %s AND r.hour < %s{where}"
+        f" GROUP BY {bucket}",
+        [_at(since), _at(until), *params],
+    )
+    found = {
+        _day(b): pulse.Figures(
+            volume=int(n),
+            supported=int(supported or 0),
+            scored=int(scored or 0),
+            sentiment_sum=float(total or 0.0),
+            negative=int(negative or 0),
+            unsupported=int(unsupported or 0),
+        )
+        for b, n, supported, scored, total, negative, unsupported in rows
+    }
+    points = []
+    for start in pulse.bucket_starts(since, until, period):
+        f = found.get(start) or pulse.Figures()
+        points.append(
+            SentimentPoint(
+                channel=None,
+                period_start=start,
+                messages=f.volume,
+                mean_compound=f.mean_sentiment,
+                negative_share=f.negative_share,
+                unsupported=f.unsupported,
+            )
+        )
+    return points
+
+
 # Topics --------------------------------------------------------------------------------------
 
 
@@ -890,7 +1041,68 @@ def topics(scope: Scope, limit: int = 10) -> list[pulse.Topic]:
     if scope.since is None or scope.until is None:
         raise ValueError("topics: a period needs both --since and --until")
     resolved = _resolve(replace(scope, members=None))
-    return pulse.topics(scope.since, scope.until, channel_ids=_channel_ids(resolved), limit=limit)
+    if not _whole_days(scope):
+        return pulse.topics(
+            scope.since, scope.until, channel_ids=_channel_ids(resolved), limit=limit
+        )
+    return _rolled_topics(scope.since, scope.until, _channel_ids(resolved), limit)
+
+
+def _spans(since: date, until: date) -> list[tuple[str, date, date]]:
+    """[since, until) as the rollups read it: its whole calendar months from the monthly rows
+    ("month"), the days before and after them from the daily ones ("day")."""
+    first_month = since if since.day == 1 else add_months(since.replace(day=1), 1)
+    last_month = until.replace(day=1)
+    if first_month >= last_month:
+        return [("day", since, until)] if since < until else []
+    spans = [("month", first_month, last_month)]
+    if since < first_month:
+        spans.append(("day", since, first_month))
+    if last_month < until:
+        spans.append(("day", last_month, until))
+    return spans
+
+
+def _rolled_topics(
+    since: date, until: date, channel_ids: list[int] | None, limit: int
+) -> list[pulse.Topic]:
+    """pulse.topics over the keyword rollups: each keyword's messages in [since, until) and in
+    the period of the same length before it, the empty keyword's being all analyzed messages."""
+    before, _ = pulse.previous_period(since, until)
+    if channel_ids is None:
+        where, params = "", []
+    elif channel_ids:
+        where, params = f" AND r.channel_id IN ({_marks(channel_ids)})", list(channel_ids)
+    else:
+        where, params = " AND 1 = 0", []
+    parts, part_params = [], []
+    for now, (start, end) in ((1, (since, until)), (0, (before, since))):
+        for kind, low, high in _spans(start, end):
+            table, column = (
+                ("metrics_monthlykeywords", "month")
+                if kind == "month"
+                else ("metrics_dailykeywords", "day")
+            )
+            parts.append(
+                f"SELECT r.keyword AS keyword, {now} * r.messages AS now,"  # noqa: S608
+                f" {1 - now} * r.messages AS previous FROM {table} r"
+                f" WHERE r.{column} >= %s AND r.{column} < %s{where}"
+            )
+            part_params += [_date(low), _date(high), *params]
+    rows = _rows(
+        "SELECT x.keyword, SUM(x.now), SUM(x.previous)"  # noqa: S608
+        f" FROM ({' UNION ALL '.join(parts)}) x GROUP BY x.keyword"
+        " HAVING SUM(x.now) >= %s OR x.keyword = ''",
+        [*part_params, pulse.MIN_TOPIC_COUNT],
+    )
+    totals = {str(k): (int(n or 0), int(p or 0)) for k, n, p in rows}
+    messages, previous_messages = totals.pop("", (0, 0))
+    ranked = [
+        pulse.Topic(keyword, n, messages, p, previous_messages)
+        for keyword, (n, p) in totals.items()
+    ]
+    ranked.sort(key=lambda t: (-t.count, -t.lift, t.keyword))
+    return ranked[:limit]
 
 
 # Activity by hour and weekday ----------------------------------------------------------------
@@ -941,9 +1153,46 @@ def activity_heatmap(scope: Scope = Scope()) -> Heatmap:
         query &= Q(created_at__lt=datetime.combine(scope.until, time(), tzinfo=UTC))
     queryset = Interaction.objects.filter(query)
     name = settings.COMMUNITY_TIME_ZONE
+    if scope.members is None and _whole_days(scope):
+        grids = _hourly_histograms(resolved, scope, ZoneInfo(name))
+        if grids is not None:
+            return Heatmap(name, *grids)
     return Heatmap(
         name, _histogram(queryset, ZoneInfo("UTC")), _histogram(queryset, ZoneInfo(name))
     )
+
+
+def _hourly_histograms(
+    resolved: _Resolved, scope: Scope, tz: ZoneInfo
+) -> tuple[list[list[int]], list[list[int]]] | None:
+    """The UTC and local grids from the hourly rollup: a UTC hour falls in one local hour
+    when the zone's offset is a whole number of hours throughout it (every zone with
+    whole-hour offsets, DST included). None when some hour of the scope is not so (a zone such
+    as Asia/Kolkata, or a historical offset): the caller then counts the messages."""
+    where, params = _where(
+        resolved, alias="r", column="hour", since=scope.since, until=scope.until, member=None
+    )
+    rows = _rows(
+        "SELECT r.hour, SUM(r.messages) FROM metrics_hourlymessages r"  # noqa: S608
+        f" WHERE 1 = 1{where} GROUP BY r.hour",
+        params,
+    )
+    utc = [[0] * 24 for _ in range(7)]
+    local = [[0] * 24 for _ in range(7)]
+    rest_of_hour = timedelta(hours=1) - timedelta(microseconds=1)
+    for hour, n in rows:
+        start = _instant(hour)
+        here = start.astimezone(tz)
+        offset = here.utcoffset()
+        if (
+            offset is None
+            or offset % timedelta(hours=1)
+            or (start + rest_of_hour).astimezone(tz).utcoffset() != offset
+        ):
+            return None
+        utc[start.weekday()][start.hour] += int(n)
+        local[here.weekday()][here.hour] += int(n)
+    return utc, local
 
 
 # Top helpers ---------------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def retention(picks: Picks) -> Table:
 
 
 def response_time(picks: Picks) -> Table:
-    found = {t.period_start: t for t in m.ttfr(picks.scope(), picks.period) if t.channel is None}
+    found = {t.period_start: t for t in m.ttfr(picks.scope(), picks.period, channels=False)}
     rows = []
     for start in picks.buckets():
         t = found.get(start)
@@ -150,7 +150,7 @@ def unanswered(picks: Picks) -> Table:
 
 
 def sentiment(picks: Picks) -> Table:
-    points = [p for p in m.sentiment_trend(picks.scope(), picks.period) if p.channel is None]
+    points = m.sentiment_trend(picks.scope(), picks.period, channels=False)
     rows = [
         [
             p.period_start,

@@ -32,6 +32,7 @@ from townsquare.inbox.services import do_claim
 from townsquare.lib.testing import make_staff
 from townsquare.listening.models import Alert, AlertMetric, Enrichment
 from townsquare.listening.services import do_correct_label
+from townsquare.metrics.rollups import rebuild as rebuild_rollups
 from townsquare.moderation.models import ModerationItem
 from townsquare.moderation.services import do_moderate
 
@@ -278,6 +279,7 @@ def talk(alice: User, community: Community) -> Talk:
         interaction=french, field="sentiment_label", value="negative", user=alice, note="Angry"
     )
     refresh_states()
+    rebuild_rollups()  # the metrics' rollups, as the importer and enrichment keep them
     do_claim(conversation=bonjour, user=alice)
     now = timezone.now()
     item = CareItem.objects.create(member=community.ada, created_at=now, updated_at=now)

@@ -18,6 +18,7 @@ from townsquare.community.models import (
     Member,
     Source,
 )
+from townsquare.metrics.rollups import refresh_days
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -59,7 +60,7 @@ class Community:
         channel: Channel | None = None,
     ) -> Interaction:
         identity = Identity.objects.filter(member=member).first() if member else None
-        return Interaction.objects.create(
+        interaction = Interaction.objects.create(
             source=self.source,
             external_id=f"i{next(self.counter)}",
             kind=kind,
@@ -72,6 +73,9 @@ class Community:
             content_hash="x",
             imported_at=timezone.now(),
         )
+        # As the importer does after its run: the day's rollups count the new row.
+        refresh_days([at.astimezone(UTC).date()])
+        return interaction
 
     def say(
         self,

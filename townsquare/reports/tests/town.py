@@ -39,6 +39,7 @@ from townsquare.community.models import (
 )
 from townsquare.inbox.rollup import refresh_states
 from townsquare.listening.models import Enrichment, SentimentLabel, Thanks
+from townsquare.metrics.rollups import rebuild as rebuild_rollups
 from townsquare.segments.models import Segment
 
 # The two weeks, as the pickers take them (both days included).
@@ -185,4 +186,5 @@ def build_town() -> Town:
         MemberTag.objects.create(member=m[name], tag=regulars)
     town.segment = Segment.objects.create(name="Regulars", filters={"tag": str(regulars.pk)})
     refresh_states()
+    rebuild_rollups()
     return town

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date
 from typing import Any
 
@@ -10,7 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from townsquare.listening.pulse import PERIODS
 from townsquare.metrics import definitions as m
-from townsquare.metrics import results
+from townsquare.metrics import results, rollups
+
+# Not a metric: recounts the rollup tables the metrics read (townsquare/metrics/rollups.py).
+REBUILD = "rebuild-rollups"
 
 
 def _fail(message: str) -> CommandError:
@@ -44,7 +48,9 @@ class Command(BaseCommand):
     help = (
         "Print one community metric (docs/metrics.md): "
         + ", ".join(m.METRICS)
-        + ". --since and --until are UTC days, both included."
+        + ". --since and --until are UTC days, both included. `townsquare metrics "
+        + REBUILD
+        + "` recounts the rollup tables from every interaction instead."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -68,6 +74,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         name: str = opts["name"]
+        if name == REBUILD:
+            started = time.perf_counter()
+            rollups.rebuild()
+            seconds = time.perf_counter() - started
+            self.stdout.write(f"Rollups recounted from every interaction in {seconds:.1f} s.")
+            return
         if name not in m.METRICS:
             raise _fail(f"NAME: expected one of {', '.join(m.METRICS)}, got {name!r}")
         since = _day("--since", opts["since"])

@@ -1,0 +1,317 @@
+"""Keeping the rollup tables (townsquare/metrics/models.py) equal to a direct count.
+
+A row depends only on the interactions and enrichment of its UTC day (a monthly row: of its
+month's daily rows), so keeping the tables right means recounting the days whose interactions
+or labels changed: `refresh_days` deletes those days' rows and counts them again, in a few
+statements per run of consecutive days, then sums the months they are in again. Who calls it:
+
+- the importer's writer, after each run (`Writer.finish`), with the days of the rows it wrote
+  (an edited row's old day too);
+- the enrichment pipeline (`enrich_pending`, `enrich_batch`), with the days of the rows it
+  (re)labelled: the message and keyword rows only, the member rows count no label;
+- erasure (`privacy.do_erase_member`), whose blanked labels change those counts too.
+
+A merge or an unmerge moves interactions between members: `refresh_members` recounts those
+members' rows. `townsquare metrics rebuild-rollups` and the migrations that created the tables
+recount everything (`rebuild`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+
+from townsquare.listening.models import SentimentLabel
+from townsquare.listening.pulse import MESSAGE_KINDS, SUPPORTED_LABELS
+from townsquare.listening.pulse import _keywords_join as keywords_join
+
+
+def _hour_sql(column: str) -> str:
+    """The start of the UTC hour of a stored datetime, as the database stores datetimes."""
+    if connection.vendor == "postgresql":
+        return f"date_trunc('hour', {column})"
+    # SQLite keeps naive UTC text, 'YYYY-MM-DD HH:MM:SS[.ffffff]'.
+    return f"substr({column}, 1, 13) || ':00:00'"
+
+
+def _at(day: date) -> Any:
+    return connection.ops.adapt_datetimefield_value(datetime.combine(day, time(), tzinfo=UTC))
+
+
+def _marks(values: Iterable[Any]) -> str:
+    return ", ".join("%s" for _ in values)
+
+
+def day_of(value: Any) -> date:
+    """The UTC day of a datetime as the database or the ORM returns it."""
+    if isinstance(value, datetime):
+        moment: datetime = value.astimezone(UTC) if value.tzinfo is not None else value
+        return moment.date()
+    return date.fromisoformat(str(value)[:10])
+
+
+def runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days as [first, last + 1) ranges, in order."""
+    found: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if found and found[-1][1] == day:
+            found[-1] = (found[-1][0], day + timedelta(days=1))
+        else:
+            found.append((day, day + timedelta(days=1)))
+    return found
+
+
+def _refresh_range(since: date | None, until: date | None) -> None:
+    bounds, params = "", []
+    delete_bounds = ""
+    if since is not None:
+        bounds += " AND i.created_at >= %s"
+        delete_bounds += " AND hour >= %s"
+        params.append(_at(since))
+    if until is not None:
+        bounds += " AND i.created_at < %s"
+        delete_bounds += " AND hour < %s"
+        params.append(_at(until))
+    supported = f"e.sentiment_label IN ({_marks(SUPPORTED_LABELS)})"
+    hour = _hour_sql("i.created_at")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM metrics_hourlymessages WHERE 1 = 1{delete_bounds}", params)  # noqa: S608
+        cursor.execute(
+            "INSERT INTO metrics_hourlymessages (hour, source_id, channel_id, messages,"  # noqa: S608
+            " supported, scored, sentiment_sum, negative, unsupported)"
+            f" SELECT {hour}, i.source_id, i.channel_id, COUNT(*),"
+            f" SUM(CASE WHEN {supported} THEN 1 ELSE 0 END),"
+            f" COUNT(CASE WHEN {supported} THEN e.sentiment END),"
+            f" COALESCE(SUM(CASE WHEN {supported} THEN e.sentiment END), 0),"
+            " SUM(CASE WHEN e.sentiment_label = %s THEN 1 ELSE 0 END),"
+            " SUM(CASE WHEN e.sentiment_label = %s THEN 1 ELSE 0 END)"
+            " FROM community_interaction i"
+            " LEFT JOIN listening_enrichment e ON e.interaction_id = i.id"
+            f" WHERE i.kind IN ({_marks(MESSAGE_KINDS)}){bounds}"
+            f" GROUP BY {hour}, i.source_id, i.channel_id",
+            [
+                *SUPPORTED_LABELS,
+                *SUPPORTED_LABELS,
+                *SUPPORTED_LABELS,
+                SentimentLabel.NEGATIVE,
+                SentimentLabel.UNSUPPORTED,
+                *MESSAGE_KINDS,
+                *params,
+            ],
+        )
+
+
+def _day_sql(column: str) -> str:
+    """The UTC day of a stored datetime, as the database stores dates."""
+    if connection.vendor == "postgresql":
+        return f"CAST({column} AT TIME ZONE 'UTC' AS date)"
+    return f"substr({column}, 1, 10)"
+
+
+def _month_sql(column: str) -> str:
+    """The first day of the month of a stored date."""
+    if connection.vendor == "postgresql":
+        return f"CAST(date_trunc('month', {column}) AS date)"
+    return f"substr({column}, 1, 7) || '-01'"
+
+
+def _date(day: date) -> Any:
+    return connection.ops.adapt_datefield_value(day)
+
+
+def _refresh_members(
+    days: tuple[date, date] | None = None, member_ids: list[int] | None = None
+) -> None:
+    """Recount the daily member rows of [first, last) (or of these members), then the monthly
+    rows of the months they are in (or of these members) from the daily ones."""
+    daily_where, daily_params = "", []
+    source_where, source_params = "", []
+    monthly_where, monthly_params = "", []
+    months_where, months_params = "", []
+    if days is not None:
+        first_month = days[0].replace(day=1)
+        last = days[1] - timedelta(days=1)
+        next_month = (last.replace(day=1) + timedelta(days=32)).replace(day=1)
+        daily_where = " AND day >= %s AND day < %s"
+        daily_params = [_date(days[0]), _date(days[1])]
+        source_where = " AND i.created_at >= %s AND i.created_at < %s"
+        source_params = [_at(days[0]), _at(days[1])]
+        monthly_where = " AND month >= %s AND month < %s"
+        monthly_params = [_date(first_month), _date(next_month)]
+        months_where = " AND r.day >= %s AND r.day < %s"
+        months_params = monthly_params
+    if member_ids is not None:
+        marks = _marks(member_ids)
+        daily_where = monthly_where = f" AND member_id IN ({marks})"
+        source_where = f" AND i.member_id IN ({marks})"
+        months_where = f" AND r.member_id IN ({marks})"
+        daily_params = source_params = monthly_params = months_params = list(member_ids)
+    day = _day_sql("i.created_at")
+    month = _month_sql("r.day")
+    with connection.cursor() as cursor:
+        # The members of those days, before and after the recount: their first days may move.
+        touched = _members_of_days(cursor, days) if days is not None else set()
+        cursor.execute(
+            f"DELETE FROM metrics_dailymemberactivity WHERE 1 = 1{daily_where}",  # noqa: S608
+            daily_params,
+        )
+        cursor.execute(
+            "INSERT INTO metrics_dailymemberactivity"  # noqa: S608
+            " (day, source_id, channel_id, member_id, interactions)"
+            f" SELECT {day}, i.source_id, i.channel_id, i.member_id, COUNT(*)"
+            " FROM community_interaction i"
+            f" WHERE i.member_id IS NOT NULL{source_where}"
+            f" GROUP BY {day}, i.source_id, i.channel_id, i.member_id",
+            source_params,
+        )
+        cursor.execute(
+            f"DELETE FROM metrics_monthlymemberactivity WHERE 1 = 1{monthly_where}",  # noqa: S608
+            monthly_params,
+        )
+        cursor.execute(
+            "INSERT INTO metrics_monthlymemberactivity"  # noqa: S608
+            " (month, source_id, channel_id, member_id, interactions)"
+            f" SELECT {month}, r.source_id, r.channel_id, r.member_id, SUM(r.interactions)"
+            f" FROM metrics_dailymemberactivity r WHERE 1 = 1{months_where}"
+            f" GROUP BY {month}, r.source_id, r.channel_id, r.member_id",
+            months_params,
+        )
+        if days is not None:
+            touched |= _members_of_days(cursor, days)
+            ordered = sorted(touched)
+            for start in range(0, len(ordered), 500):
+                _refresh_first_seen(cursor, ordered[start : start + 500])
+        elif member_ids is not None:
+            _refresh_first_seen(cursor, member_ids)
+
+
+def _members_of_days(cursor: Any, days: tuple[date, date]) -> set[int]:
+    cursor.execute(
+        "SELECT DISTINCT member_id FROM metrics_dailymemberactivity WHERE day >= %s AND day < %s",
+        [_date(days[0]), _date(days[1])],
+    )
+    return {int(row[0]) for row in cursor.fetchall()}
+
+
+def _refresh_first_seen(cursor: Any, member_ids: list[int] | None) -> None:
+    """Recount these members' first days (None: everyone's) from their daily rows."""
+    where, params = "", []
+    if member_ids is not None:
+        if not member_ids:
+            return
+        where, params = f" WHERE member_id IN ({_marks(member_ids)})", list(member_ids)
+    cursor.execute(f"DELETE FROM metrics_memberfirstseen{where}", params)  # noqa: S608
+    cursor.execute(
+        "INSERT INTO metrics_memberfirstseen (member_id, source_id, channel_id, first_day)"  # noqa: S608
+        f" SELECT member_id, source_id, channel_id, MIN(day) FROM metrics_dailymemberactivity"
+        f"{where} GROUP BY member_id, source_id, channel_id",
+        params,
+    )
+
+
+def _month_bounds(since: date, until: date) -> list[Any]:
+    """The first day of the month of `since` and of the month after the day before `until`."""
+    last = until - timedelta(days=1)
+    following = (last.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return [_date(since.replace(day=1)), _date(following)]
+
+
+def _refresh_keywords(since: date | None, until: date | None) -> None:
+    """Recount the daily keyword rows of [since, until), then the monthly rows of the months
+    they are in, from the daily ones (None: all of history)."""
+    bounds, params, daily, daily_params = "", [], "", []
+    months, months_params = "", []
+    if since is not None and until is not None:
+        bounds = " AND i.created_at >= %s AND i.created_at < %s"
+        params = [_at(since), _at(until)]
+        daily = " AND day >= %s AND day < %s"
+        daily_params = [_date(since), _date(until)]
+        months_params = _month_bounds(since, until)
+        months = " AND month >= %s AND month < %s"
+    day = _day_sql("i.created_at")
+    analyzed = (
+        " FROM community_interaction i JOIN listening_enrichment e ON e.interaction_id = i.id"
+        "{join}"
+        f" WHERE i.kind IN ({_marks(MESSAGE_KINDS)}) AND e.analyzed = %s{bounds}"
+    )
+    common = [*MESSAGE_KINDS, True, *params]
+    month = _month_sql("r.day")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM metrics_dailykeywords WHERE 1 = 1{daily}", daily_params)  # noqa: S608
+        cursor.execute(
+            "INSERT INTO metrics_dailykeywords (day, source_id, channel_id, keyword, messages)"
+            f" SELECT {day}, i.source_id, i.channel_id, k.value, COUNT(*)"
+            + analyzed.format(join=keywords_join())
+            + f" GROUP BY {day}, i.source_id, i.channel_id, k.value"
+            f" UNION ALL SELECT {day}, i.source_id, i.channel_id, '', COUNT(*)"
+            + analyzed.format(join="")
+            + f" GROUP BY {day}, i.source_id, i.channel_id",
+            [*common, *common],
+        )
+        cursor.execute(f"DELETE FROM metrics_monthlykeywords WHERE 1 = 1{months}", months_params)  # noqa: S608
+        cursor.execute(
+            "INSERT INTO metrics_monthlykeywords"  # noqa: S608
+            " (month, source_id, channel_id, keyword, messages)"
+            f" SELECT {month}, r.source_id, r.channel_id, r.keyword, SUM(r.messages)"
+            f" FROM metrics_dailykeywords r WHERE 1 = 1{months.replace('month', 'r.day')}"
+            f" GROUP BY {month}, r.source_id, r.channel_id, r.keyword",
+            months_params,
+        )
+
+
+def refresh_days(days: Iterable[date], *, labels_only: bool = False) -> None:
+    """Recount the rollups of these UTC days from the interactions; `labels_only`: only those
+    holding enrichment labels (messages and keywords; the member rows count no label)."""
+    days = set(days)
+    with transaction.atomic():
+        for since, until in runs(days):
+            _refresh_range(since, until)
+            _refresh_keywords(since, until)
+            if not labels_only:
+                _refresh_members(days=(since, until))
+
+
+def refresh_members(member_ids: Iterable[int]) -> None:
+    """Recount the member rows of these members: after a merge or an unmerge moved
+    interactions between them."""
+    ids = sorted(set(member_ids))
+    with transaction.atomic():
+        for start in range(0, len(ids), 500):
+            _refresh_members(member_ids=ids[start : start + 500])
+
+
+def rebuild_messages() -> None:
+    """Recompute the hourly message rollup of all of history."""
+    with transaction.atomic():
+        _refresh_range(None, None)
+
+
+def rebuild_members() -> None:
+    """Recompute the daily and monthly member rollups of all of history (first days apart:
+    `rebuild_first_seen`)."""
+    with transaction.atomic():
+        _refresh_members()
+
+
+def rebuild_first_seen() -> None:
+    """Recompute every member's first days from the daily member rows."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _refresh_first_seen(cursor, None)
+
+
+def rebuild_keywords() -> None:
+    """Recompute the keyword rollups of all of history."""
+    with transaction.atomic():
+        _refresh_keywords(None, None)
+
+
+def rebuild() -> None:
+    """Recompute every rollup of all of history."""
+    with transaction.atomic():
+        rebuild_messages()
+        rebuild_members()
+        rebuild_first_seen()
+        rebuild_keywords()

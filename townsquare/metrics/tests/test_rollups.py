@@ -1,0 +1,389 @@
+"""The rollup tables stay equal to a direct count of the interactions through everything that
+changes them: imports (a first one, a second with edits), enrichment, merges and erasure.
+Each check compares the table with a count in Python over the rows, and the rollup-backed
+metrics with their direct computation (the pulse's trends, the per-message heatmap)."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+
+from townsquare.community.models import Channel, Interaction, InteractionKind, Member, Source
+from townsquare.community.privacy import do_erase_member
+from townsquare.community.services import do_merge_members, do_unmerge_member
+from townsquare.connectors.models import ImportRun
+from townsquare.connectors.records import (
+    ChannelRecord,
+    IdentityRecord,
+    InteractionRecord,
+    Record,
+)
+from townsquare.connectors.writer import Writer
+from townsquare.inbox.rollup import refresh_states
+from townsquare.listening import pulse
+from townsquare.listening.models import Enrichment, SentimentLabel
+from townsquare.listening.pipeline import enrich_pending
+from townsquare.listening.pulse import MESSAGE_KINDS, SUPPORTED_LABELS, trends
+from townsquare.metrics import definitions as m
+from townsquare.metrics.models import (
+    DailyKeywords,
+    DailyMemberActivity,
+    HourlyMessages,
+    MemberFirstSeen,
+    MonthlyKeywords,
+    MonthlyMemberActivity,
+)
+from townsquare.metrics.rollups import runs
+
+T0 = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)  # a Sunday evening
+SINCE, UNTIL = date(2026, 2, 1), date(2026, 4, 1)
+
+
+def write(records: list[Record]) -> None:
+    source = Source.objects.get_or_create(name="workspace", platform="slack")[0]
+    run = ImportRun.objects.create(source=source, format="slack", path="memory")
+    writer = Writer(run=run, source=source, batch_size=3)
+    for record in records:
+        writer.add(record)
+    writer.finish()
+
+
+def say(ext: str, author: str, hours: float, text: str, **kw: Any) -> InteractionRecord:
+    fields: dict[str, Any] = {
+        "kind": InteractionKind.MESSAGE,
+        "created_at": T0 + timedelta(hours=hours),
+        "author_id": author,
+        "channel_id": "C1",
+        "conversation_id": ext,
+        "text": text,
+    }
+    fields.update(kw)
+    return InteractionRecord(external_id=ext, **fields)
+
+
+def export() -> list[Record]:
+    return [
+        ChannelRecord(external_id="C1", name="help"),
+        ChannelRecord(external_id="C2", name="random"),
+        IdentityRecord(external_id="U1", display_name="Ann"),
+        IdentityRecord(external_id="U2", display_name="Ben"),
+        IdentityRecord(external_id="U3", display_name="Bot", is_bot=True),
+        say("m1", "U1", 0, "I love this, thank you so much!"),
+        say("m2", "U2", 0.5, "This is terrible and broken, I hate it.", conversation_id="m1"),
+        say("m3", "U1", 1.2, "Where is the documentation?", channel_id="C2"),
+        say("m4", "U3", 3, "Build passed."),
+        say("m5", "U2", 26, "Great answer, works perfectly."),
+        say("r1", "U1", 26.1, "", kind=InteractionKind.REACTION),
+        say("m6", "U2", 24 * 9 + 5, "Que pasa con el servidor hoy?", channel_id=None),
+        say("m7", "U1", 24 * 20, "A question about the API", kind=InteractionKind.POST),
+        say("k1", "U1", 24 * 2, "The deployment documentation is outdated again."),
+        say("k2", "U2", 24 * 2 + 3, "Deployment documentation: which page?", channel_id="C2"),
+        say("k3", "U1", 24 * 4, "I rewrote the deployment documentation page."),
+        say("k4", "U2", 24 * -3, "Old deployment documentation notes."),
+    ]
+
+
+def direct_rows() -> dict[tuple[datetime, int, int | None], tuple[int, int, int, float, int, int]]:
+    """The rollup's rows as counted here, message by message."""
+    labels = dict(Enrichment.objects.values_list("interaction_id", "sentiment_label"))
+    scores = dict(Enrichment.objects.values_list("interaction_id", "sentiment"))
+    cells: dict[tuple[datetime, int, int | None], list[float]] = defaultdict(
+        lambda: [0, 0, 0, 0.0, 0, 0]
+    )
+    for i in Interaction.objects.filter(kind__in=MESSAGE_KINDS):
+        hour = i.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        cell = cells[(hour, i.source_id, i.channel_id)]
+        label = labels.get(i.pk)
+        cell[0] += 1
+        if label in SUPPORTED_LABELS:
+            cell[1] += 1
+            score = scores.get(i.pk)
+            if score is not None:
+                cell[2] += 1
+                cell[3] += score
+        cell[4] += label == SentimentLabel.NEGATIVE
+        cell[5] += label == SentimentLabel.UNSUPPORTED
+    return {
+        k: (int(c[0]), int(c[1]), int(c[2]), round(c[3], 9), int(c[4]), int(c[5]))
+        for k, c in cells.items()
+    }
+
+
+def rollup_rows() -> dict[tuple[datetime, int, int | None], tuple[int, int, int, float, int, int]]:
+    return {
+        (r.hour.astimezone(UTC), r.source_id, r.channel_id): (
+            r.messages,
+            r.supported,
+            r.scored,
+            round(r.sentiment_sum, 9),
+            r.negative,
+            r.unsupported,
+        )
+        for r in HourlyMessages.objects.all()
+    }
+
+
+def _r(value: float | None) -> float | None:
+    """Sums taken in another order may differ in the last bits."""
+    return None if value is None else round(value, 9)
+
+
+def member_rows() -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
+    """The daily and monthly member rows, as stored and as counted here (keys summed)."""
+    stored_daily: Counter[tuple[Any, ...]] = Counter()
+    for r in DailyMemberActivity.objects.all():
+        stored_daily[(r.day, r.source_id, r.channel_id, r.member_id)] += r.interactions
+    stored_monthly: Counter[tuple[Any, ...]] = Counter()
+    for row in MonthlyMemberActivity.objects.all():
+        stored_monthly[(row.month, row.source_id, row.channel_id, row.member_id)] += (
+            row.interactions
+        )
+    return stored_daily, stored_monthly
+
+
+def direct_member_rows() -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
+    daily: Counter[tuple[Any, ...]] = Counter()
+    monthly: Counter[tuple[Any, ...]] = Counter()
+    for i in Interaction.objects.filter(member__isnull=False):
+        day = i.created_at.astimezone(UTC).date()
+        daily[(day, i.source_id, i.channel_id, i.member_id)] += 1
+        monthly[(day.replace(day=1), i.source_id, i.channel_id, i.member_id)] += 1
+    return daily, monthly
+
+
+def counted(scope: m.Scope) -> list[Interaction]:
+    """The interactions the member metrics count in a bounded scope, read one by one."""
+    assert scope.since is not None and scope.until is not None
+    start = datetime.combine(scope.since, datetime.min.time(), tzinfo=UTC)
+    end = datetime.combine(scope.until, datetime.min.time(), tzinfo=UTC)
+    wanted = set(scope.members.values_list("pk", flat=True)) if scope.members is not None else None
+    return [
+        i
+        for i in Interaction.objects.filter(
+            created_at__gte=start,
+            created_at__lt=end,
+            member__is_team=False,
+            member__is_bot=False,
+        )
+        if (wanted is None or i.member_id in wanted)
+        and (scope.channel is None or (i.channel is not None and i.channel.name == scope.channel))
+    ]
+
+
+def assert_first_days_consistent() -> None:
+    stored = {
+        (r.member_id, r.source_id, r.channel_id): r.first_day for r in MemberFirstSeen.objects.all()
+    }
+    direct: dict[tuple[Any, ...], date] = {}
+    for i in Interaction.objects.filter(member__isnull=False):
+        key = (i.member_id, i.source_id, i.channel_id)
+        day = i.created_at.astimezone(UTC).date()
+        direct[key] = min(direct.get(key, day), day)
+    assert stored == direct
+    counted_members = Member.objects.filter(is_team=False, is_bot=False)
+    for channel in (None, "help"):
+        first: dict[int | None, date] = {}
+        for i in Interaction.objects.filter(member__in=counted_members):
+            if channel is None or (i.channel is not None and i.channel.name == channel):
+                day = i.created_at.astimezone(UTC).date()
+                first[i.member_id] = min(first.get(i.member_id, day), day)
+        per_day = Counter(first.values())
+        found = m.new_members(m.Scope(channel=channel), "day")
+        assert {d: n for d, n in found.items() if n} == dict(per_day)
+        cohorts = m.retention(m.Scope(channel=channel))
+        assert {c.month: c.members for c in cohorts} == dict(
+            Counter(d.replace(day=1) for d in first.values())
+        )
+
+
+def assert_member_metrics_consistent() -> None:
+    assert member_rows() == direct_member_rows()
+    assert_first_days_consistent()
+    segment = Member.objects.filter(display_name__in=["Ann", "Ben"])
+    for since, until in ((SINCE, UNTIL), (date(2026, 3, 1), date(2026, 3, 3))):
+        for scope in (
+            m.Scope(since=since, until=until),
+            m.Scope(since=since, until=until, channel="help"),
+            m.Scope(since=since, until=until, members=segment),
+        ):
+            per_member = Counter(i.member_id for i in counted(scope))
+            assert m._member_counts(scope) == sorted(per_member.values(), reverse=True)
+            for day in (date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 15)):
+                window = replace(scope, since=day - timedelta(days=29), until=day + timedelta(1))
+                seen = counted(window)
+
+                def active(days: int, seen: list[Interaction] = seen, day: date = day) -> int:
+                    first = day - timedelta(days=days - 1)
+                    return len({i.member_id for i in seen if i.created_at.date() >= first})
+
+                figures = m.active_members(scope, day)
+                assert (figures.dau, figures.wau, figures.mau) == (active(1), active(7), active(30))
+
+
+def keyword_rows() -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
+    """The daily keyword rows as stored and as counted here ('' : the analyzed messages)."""
+    stored: Counter[tuple[Any, ...]] = Counter()
+    for r in DailyKeywords.objects.all():
+        stored[(r.day, r.source_id, r.channel_id, r.keyword)] += r.messages
+    direct: Counter[tuple[Any, ...]] = Counter()
+    for e in Enrichment.objects.filter(analyzed=True, interaction__kind__in=MESSAGE_KINDS):
+        i = e.interaction
+        key = (i.created_at.astimezone(UTC).date(), i.source_id, i.channel_id)
+        direct[(*key, "")] += 1
+        for keyword in e.keywords:
+            direct[(*key, keyword)] += 1
+    return stored, direct
+
+
+def assert_topics_consistent() -> None:
+    stored, direct = keyword_rows()
+    assert stored == direct
+    monthly: Counter[tuple[Any, ...]] = Counter()
+    for r in MonthlyKeywords.objects.all():
+        monthly[(r.month, r.source_id, r.channel_id, r.keyword)] += r.messages
+    expected: Counter[tuple[Any, ...]] = Counter()
+    for (day, *rest), n in direct.items():
+        expected[(day.replace(day=1), *rest)] += n
+    assert monthly == expected
+    help_channel = list(Channel.objects.filter(name="help").values_list("id", flat=True))
+    for since, until in (
+        (SINCE, UNTIL),
+        (date(2026, 3, 1), date(2026, 3, 4)),
+        (date(2026, 2, 27), date(2026, 3, 31)),
+        (date(2026, 3, 3), date(2026, 5, 2)),
+    ):
+        found = m.topics(m.Scope(since=since, until=until), limit=50)
+        assert found == pulse.topics(since, until, limit=50)
+        assert m.topics(m.Scope(since=since, until=until, channel="help"), limit=50) == (
+            pulse.topics(since, until, channel_ids=help_channel, limit=50)
+        )
+
+
+def assert_consistent() -> None:
+    assert rollup_rows() == direct_rows()
+    assert_member_metrics_consistent()
+    assert_topics_consistent()
+    for period in ("day", "week", "month"):
+        scope = m.Scope(since=SINCE, until=UNTIL)
+        # The pulse's overall figures, counted message by message.
+        overall = trends(SINCE, UNTIL, period).overall.buckets
+        direct = [
+            (f.start, f.volume, _r(f.mean_sentiment), f.negative_share, f.unsupported)
+            for f in overall
+        ]
+        found = [
+            (p.period_start, p.messages, _r(p.mean_compound), p.negative_share, p.unsupported)
+            for p in m.sentiment_trend(scope, period, channels=False)
+        ]
+        assert found == direct
+        assert list(m.activity(scope, period).values()) == [f.volume for f in overall]
+    messages = Interaction.objects.filter(kind__in=MESSAGE_KINDS)
+    for name in ("UTC", "America/New_York", "Asia/Tokyo"):
+        heatmap = m._hourly_histograms(m._resolve(m.Scope()), m.Scope(), ZoneInfo(name))
+        assert heatmap is not None
+        assert heatmap[0] == m._histogram(messages, ZoneInfo("UTC"))
+        assert heatmap[1] == m._histogram(messages, ZoneInfo(name))
+
+
+@pytest.fixture
+def imported(db: None) -> None:
+    write(export())
+    enrich_pending()
+
+
+def test_an_import_and_its_enrichment_fill_the_rollups(imported: None) -> None:
+    assert HourlyMessages.objects.exists()
+    # The deployment messages make a topic of their period: the comparisons are not empty.
+    assert m.topics(m.Scope(since=date(2026, 3, 1), until=date(2026, 3, 8)))
+    assert Enrichment.objects.filter(sentiment_label=SentimentLabel.NEGATIVE).exists()
+    assert_consistent()
+
+
+def test_a_second_import_with_edits_recounts_the_days_it_touched(imported: None) -> None:
+    edited = [
+        # Moved to another day and channel, rewritten; a new message; a removed reaction
+        # is no message, so nothing else moves.
+        say("m2", "U2", 24 * 3, "All good now, thanks!", channel_id="C2")
+        if isinstance(r, InteractionRecord) and r.external_id == "m2"
+        else r
+        for r in export()
+    ] + [say("m8", "U1", 24 * 3 + 1, "Another message")]
+    write(edited)
+    assert_consistent()  # before enrichment: the edited text has no fresh label yet
+    enrich_pending()
+    assert_consistent()
+
+
+def test_merges_and_erasure_keep_the_rollups(imported: None) -> None:
+    ann, ben = Member.objects.get(display_name="Ann"), Member.objects.get(display_name="Ben")
+    do_merge_members(target=ann, others=[ben], actor=None, reason="same person")
+    assert_consistent()
+    do_unmerge_member(member=ben, actor=None, reason="two people")
+    assert_consistent()
+    ben.refresh_from_db()
+    before = HourlyMessages.objects.filter(negative__gt=0).count()
+    do_erase_member(member=ben, actor=None)
+    # Ben's labels are gone: no negative message is left.
+    assert before and not HourlyMessages.objects.filter(negative__gt=0).exists()
+    assert_consistent()
+
+
+def test_the_command_rebuilds_what_a_direct_write_missed(imported: None) -> None:
+    HourlyMessages.objects.all().delete()
+    DailyMemberActivity.objects.all().delete()
+    MonthlyMemberActivity.objects.all().delete()
+    DailyKeywords.objects.all().delete()
+    MonthlyKeywords.objects.all().delete()
+    MemberFirstSeen.objects.all().delete()
+    out = io.StringIO()
+    call_command("metrics", "rebuild-rollups", stdout=out)
+    assert "recounted" in out.getvalue()
+    assert_consistent()
+
+
+def test_a_half_hour_zone_is_counted_message_by_message(imported: None, settings: Any) -> None:
+    settings.COMMUNITY_TIME_ZONE = "Asia/Kolkata"
+    assert m._hourly_histograms(m._resolve(m.Scope()), m.Scope(), ZoneInfo("Asia/Kolkata")) is None
+    messages = Interaction.objects.filter(kind__in=MESSAGE_KINDS)
+    heatmap = m.activity_heatmap(m.Scope())
+    assert heatmap.local == m._histogram(messages, ZoneInfo("Asia/Kolkata"))
+    # m1, 22:30 UTC on Sunday, is 04:00 on Monday in Kolkata.
+    assert heatmap.local[0][4] >= 1
+
+
+def test_runs_join_consecutive_days() -> None:
+    d = date(2026, 3, 1)
+    days = [d, d + timedelta(days=1), d + timedelta(days=5), d + timedelta(days=1)]
+    assert runs(days) == [(d, d + timedelta(days=2)), (d + timedelta(days=5), d + timedelta(6))]
+    assert runs([]) == []
+
+
+def test_the_whole_scopes_response_times_alone_are_those_of_the_full_call(
+    imported: None,
+) -> None:
+    refresh_states()
+    for period in ("day", "week", "month"):
+        scope = m.Scope(since=SINCE, until=UNTIL)
+        whole = [t for t in m.ttfr(scope, period) if t.channel is None]
+        assert whole and m.ttfr(scope, period, channels=False) == whole
+
+
+def test_bounds_that_are_instants_are_counted_from_the_interactions(imported: None) -> None:
+    # The digest's local weeks: m1 (22:30 UTC) is before 23:00, m2 (23:00) after.
+    since = datetime(2026, 3, 1, 23, 0, tzinfo=UTC)
+    until = since + timedelta(days=7)
+    first: dict[int | None, datetime] = {}
+    for i in Interaction.objects.filter(member__is_team=False, member__is_bot=False):
+        first[i.member_id] = min(first.get(i.member_id, i.created_at), i.created_at)
+    expected = sum(1 for at in first.values() if since <= at < until)
+    scope = m.Scope(since=since, until=until)
+    assert sum(m.new_members(scope).values()) == expected
+    whole_day = m.Scope(since=since.date(), until=until.date())
+    assert sum(m.new_members(whole_day).values()) != expected  # Ann's first day is counted

@@ -243,6 +243,29 @@ def percentile(sorted_values: Sequence[float], p: float) -> float | None:
     return sorted_values[low] + float(fraction) * (sorted_values[high] - sorted_values[low])
 
 
+def _check_period(period: str) -> None:
+    if period not in PERIODS:
+        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+
+
+def _check_hours(hours: int) -> None:
+    if hours < 0:
+        raise ValueError(f"--hours: expected a number of hours from 0 on, got {hours}")
+
+
+def _states_where(resolved: _Resolved, scope: Scope) -> tuple[str, list[Any]]:
+    """The scope's condition on the inbox rollup's states (alias `s`): opened in [since,
+    until), by the scope's members."""
+    return _where(
+        resolved,
+        alias="s",
+        column="opened_at",
+        since=scope.since,
+        until=scope.until,
+        member="opened_by_id",
+    )
+
+
 def _seconds_sql(later: str, earlier: str) -> str:
     if connection.vendor == "postgresql":
         return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
@@ -286,17 +309,9 @@ def ttfr(
     """Median and p90 of the first response's time minus the first message's time, over the
     conversations with a first message opened in [since, until), per channel and period, and
     for the whole scope per period (channel None). `channels=False`: the whole scope's only."""
-    if period not in PERIODS:
-        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    _check_period(period)
     resolved = _resolve(scope)
-    where, params = _where(
-        resolved,
-        alias="s",
-        column="opened_at",
-        since=scope.since,
-        until=scope.until,
-        member="opened_by_id",
-    )
+    where, params = _states_where(resolved, scope)
     bucket = pulse._bucket_sql(period, "s.opened_at")
     seconds = _seconds_sql("s.first_response_at", "s.opened_at")
     result: list[ResponseTimes] = []
@@ -374,18 +389,10 @@ def unanswered(
 ) -> Unanswered:
     """Conversations awaiting a reply (no response by anyone but the opener, not marked
     answered) opened at or before now − `hours`, and in [since, until) when given."""
-    if hours < 0:
-        raise ValueError(f"--hours: expected a number of hours from 0 on, got {hours}")
+    _check_hours(hours)
     resolved = _resolve(scope)
     cutoff = (now or timezone.now()) - timedelta(hours=hours)
-    where, params = _where(
-        resolved,
-        alias="s",
-        column="opened_at",
-        since=scope.since,
-        until=scope.until,
-        member="opened_by_id",
-    )
+    where, params = _states_where(resolved, scope)
     rows = _rows(
         "SELECT s.channel_id, COUNT(*) FROM inbox_conversationstate s"  # noqa: S608
         f" WHERE s.awaiting_reply = %s AND s.opened_at <= %s{where} GROUP BY s.channel_id",
@@ -426,20 +433,11 @@ def unanswered_share(
     message opened at or before now − `hours` (younger ones cannot be unanswered yet), and
     those of them awaiting a reply — the `unanswered` count, spread over the periods they were
     opened in. Periods without such a conversation are not listed."""
-    if period not in PERIODS:
-        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
-    if hours < 0:
-        raise ValueError(f"--hours: expected a number of hours from 0 on, got {hours}")
+    _check_period(period)
+    _check_hours(hours)
     resolved = _resolve(scope)
     cutoff = (now or timezone.now()) - timedelta(hours=hours)
-    where, params = _where(
-        resolved,
-        alias="s",
-        column="opened_at",
-        since=scope.since,
-        until=scope.until,
-        member="opened_by_id",
-    )
+    where, params = _states_where(resolved, scope)
     bucket = pulse._bucket_sql(period, "s.opened_at")
     rows = _rows(
         f"SELECT {bucket}, COUNT(*),"  # noqa: S608
@@ -462,8 +460,7 @@ def activity(scope: Scope = Scope(), period: Period = "month") -> dict[date, int
     reply, comment, message, answer), every author. Every period of [since, until) is listed,
     quiet ones with 0; without `since`/`until`, from the scope's first to its last
     interaction. With `members`, their messages only."""
-    if period not in PERIODS:
-        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    _check_period(period)
     resolved = _resolve(scope)
     days = None
     if scope.since is None or scope.until is None:
@@ -530,8 +527,7 @@ def new_members(scope: Scope = Scope(), period: Period = "month") -> dict[date, 
     in each calendar month (UTC; or each day or ISO week with `period`); months with a first
     interaction in [since, until) only, and every month between the first and last such month
     listed, quiet ones with 0."""
-    if period not in PERIODS:
-        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    _check_period(period)
     resolved = _resolve(scope)
     first, params = _first_seen_sql(resolved, whole_days=_whole_days(scope))
     bounds, bound_params = "", []
@@ -951,8 +947,7 @@ def sentiment_trend(
     "Pulse"); without `since`/`until`, from the scope's first to its last interaction. The
     whole community's: `members` does not apply. `channels=False`: the whole scope's points
     only, summed from the hourly rollup."""
-    if period not in PERIODS:
-        raise ValueError(f"--period: expected one of {', '.join(PERIODS)}, got {period!r}")
+    _check_period(period)
     resolved = _resolve(replace(scope, members=None))
     channel_ids = _channel_ids(resolved)
     # The first and last interaction only matter for a missing bound.

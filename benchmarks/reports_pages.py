@@ -10,7 +10,6 @@ channel. Results go to benchmarks/out/reports-pages-{sqlite,postgresql}.json.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -20,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks import members_pages as base
-from benchmarks.work_pages import _clone, _timed
+from benchmarks.work_pages import _timed, copy_parser, open_copy
 
 DEFAULT_DATA_DIR = Path(tempfile.gettempdir()) / "townsquare-reports-bench"
 TARGET_MS = 1000.0
@@ -59,37 +58,14 @@ def pages() -> list[base.Page]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--source-database-url", default=None, help="the member benchmark's PostgreSQL database"
-    )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="this benchmark's own PostgreSQL database (dropped and copied)",
-    )
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser = copy_parser(__doc__, DEFAULT_DATA_DIR)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--warm-up", type=int, default=1)
     parser.add_argument("--out", type=Path, default=base.DEFAULT_OUT)
     args = parser.parse_args(argv)
-    if bool(args.database_url) != bool(args.source_database_url):
-        raise SystemExit("give both --database-url and --source-database-url, or neither")
-
-    _clone(args.source_database_url, args.database_url, args.data_dir)
-    base._setup(args.database_url, args.data_dir)
-    engine = base._engine(args.database_url)
-    if not base._present(base.DEFAULT_MEMBERS, base.DEFAULT_INTERACTIONS):
-        raise SystemExit(
-            "the member benchmark's dataset is missing: run `python -m benchmarks.members_pages` "
-            "first (with the same --database-url as --source-database-url here)"
-        )
-    from django.core.management import call_command
-
+    engine = open_copy(args)
     from townsquare.inbox.rollup import refresh_states
 
-    call_command("migrate", verbosity=0, interactive=False)
-    print(f"{engine}: {base.DEFAULT_MEMBERS:,} members, {base.DEFAULT_INTERACTIONS:,} interactions")
     _, rollup_seconds = _timed("conversation rollup, whole history", refresh_states)
     if args.database_url:
         from django.db import connection

@@ -76,6 +76,41 @@ def _clone(source_url: str | None, target_url: str | None, data_dir: Path) -> No
             shutil.copyfile(origin, copy)
 
 
+def copy_parser(doc: str | None, data_dir: Path) -> argparse.ArgumentParser:
+    """The options of a benchmark that works on a copy of the member pages' dataset."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument(
+        "--source-database-url", default=None, help="the member benchmark's PostgreSQL database"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="this benchmark's own PostgreSQL database (dropped and copied)",
+    )
+    parser.add_argument("--data-dir", type=Path, default=data_dir)
+    return parser
+
+
+def open_copy(args: argparse.Namespace) -> str:
+    """Copy the member pages' dataset, point Django at the copy and migrate it, as an
+    installation would be; the engine's name."""
+    if bool(args.database_url) != bool(args.source_database_url):
+        raise SystemExit("give both --database-url and --source-database-url, or neither")
+    _clone(args.source_database_url, args.database_url, args.data_dir)
+    base._setup(args.database_url, args.data_dir)
+    engine = base._engine(args.database_url)
+    if not base._present(base.DEFAULT_MEMBERS, base.DEFAULT_INTERACTIONS):
+        raise SystemExit(
+            "the member benchmark's dataset is missing: run `python -m benchmarks.members_pages` "
+            "first (with the same --database-url as --source-database-url here)"
+        )
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    print(f"{engine}: {base.DEFAULT_MEMBERS:,} members, {base.DEFAULT_INTERACTIONS:,} interactions")
+    return engine
+
+
 def _timed(label: str, work: Any) -> tuple[Any, float]:
     started = time.perf_counter()
     result = work()
@@ -229,36 +264,13 @@ def import_and_catch_up(export: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument(
-        "--source-database-url", default=None, help="the member benchmark's PostgreSQL database"
-    )
-    parser.add_argument(
-        "--database-url",
-        default=None,
-        help="this benchmark's own PostgreSQL database (dropped and copied)",
-    )
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
+    parser = copy_parser(__doc__, DEFAULT_DATA_DIR)
     parser.add_argument("--repeat", type=int, default=base.REPEAT)
     parser.add_argument("--warm-up", type=int, default=base.WARM_UP)
     parser.add_argument("--seed", type=int, default=base.DEFAULT_SEED)
     parser.add_argument("--out", type=Path, default=base.DEFAULT_OUT)
     args = parser.parse_args(argv)
-    if bool(args.database_url) != bool(args.source_database_url):
-        raise SystemExit("give both --database-url and --source-database-url, or neither")
-
-    _clone(args.source_database_url, args.database_url, args.data_dir)
-    base._setup(args.database_url, args.data_dir)
-    engine = base._engine(args.database_url)
-    if not base._present(base.DEFAULT_MEMBERS, base.DEFAULT_INTERACTIONS):
-        raise SystemExit(
-            "the member benchmark's dataset is missing: run `python -m benchmarks.members_pages` "
-            "first (with the same --database-url as --source-database-url here)"
-        )
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-    print(f"{engine}: {base.DEFAULT_MEMBERS:,} members, {base.DEFAULT_INTERACTIONS:,} interactions")
+    engine = open_copy(args)
     seconds = prepare()
     results = [base.measure(page, args.repeat, args.warm_up) for page in pages()]
     print(f"\n{engine}: server time per page, ms (target < {TARGET_MS:.0f} ms median)")

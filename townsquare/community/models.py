@@ -291,6 +291,13 @@ class Interaction(models.Model):
             models.Index(fields=["member", "kind", "channel"], name="interaction_member_kind"),
             models.Index(fields=["conversation", "created_at"], name="interaction_conv_time"),
             models.Index(fields=["created_at"], name="interaction_time"),
+            # Accepted-answer marks over a period (the top helpers report): few rows, so a
+            # partial index instead of reading every interaction of the period for its kind.
+            models.Index(
+                fields=["created_at", "parent"],
+                name="interaction_accepted",
+                condition=Q(kind=InteractionKind.ACCEPTED),
+            ),
             # What an import wrote: the enrichment it queues reads only that.
             models.Index(fields=["imported_at"], name="interaction_imported"),
         ]

@@ -192,13 +192,13 @@ def _response_times(since: datetime, until: datetime) -> tuple[int, list[float]]
     percentile()."""
     rows = ConversationState.objects.filter(
         first_message__isnull=False, opened_at__gte=since, opened_at__lt=until
-    ).values_list("opened_at", "first_response_at")
+    ).values_list("response_seconds", flat=True)
     opened = 0
     times = []
-    for opened_at, first_response_at in rows:
+    for seconds in rows:
         opened += 1
-        if first_response_at is not None:
-            times.append((first_response_at - opened_at).total_seconds())
+        if seconds is not None:
+            times.append(seconds)
     return opened, sorted(times)
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.lookups import Exact
 
 if TYPE_CHECKING:
@@ -67,6 +68,9 @@ class ConversationState(models.Model):
     first_responder = models.ForeignKey(
         Member, models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # first_response_at − opened_at in seconds, stored so that time to first response is read
+    # straight from an index instead of computed row by row.
+    response_seconds = models.FloatField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     # Messages of every written kind, the first one included; not reactions, votes or joins.
     message_count = models.PositiveIntegerField(default=0)
@@ -93,8 +97,18 @@ class ConversationState(models.Model):
             models.Index(
                 fields=["channel", "awaiting_reply", "opened_at"], name="inbox_state_channel"
             ),
-            # Who answered first lately: the care queue's helpers, time to first response.
-            models.Index(fields=["first_response_at"], name="inbox_state_first_response"),
+            # Who answered first lately: the care queue's helpers, the top helpers report
+            # (covering: the responder is read from the index).
+            models.Index(
+                fields=["first_response_at", "first_responder"], name="inbox_state_first_response"
+            ),
+            # Time to first response over a period: the response times in the order of the
+            # conversations' start, read from the index alone.
+            models.Index(
+                fields=["opened_at", "response_seconds"],
+                name="inbox_state_opened",
+                condition=Q(first_message__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from townsquare.community.models import Conversation, Interaction, InteractionKind
+from townsquare.lib.sql import seconds_between
 from townsquare.listening.pulse import MESSAGE_KINDS
 
 # Conversations per statement: big enough that a full refresh is a few hundred statements,
@@ -50,6 +51,7 @@ _DERIVED = (
     "first_responder_id",
     "last_activity_at",
     "message_count",
+    "response_seconds",
 )
 
 
@@ -95,6 +97,7 @@ def _statement(scope: str, scope_params: list[Any]) -> tuple[str, list[Any]]:
         " (SELECT MAX(a.created_at) FROM community_interaction a WHERE a.conversation_id = c.id),"
         " (SELECT COUNT(*) FROM community_interaction a"
         f"   WHERE a.conversation_id = c.id AND a.kind IN ({_marks(MESSAGE_KINDS)})),"
+        f" {seconds_between('r.created_at', 'COALESCE(f.created_at, c.started_at)')},"
         " %s, '',"
         " CASE WHEN f.id IS NOT NULL AND r.id IS NULL THEN %s ELSE %s END"
         " FROM community_conversation c"

@@ -152,7 +152,10 @@ def _where(
     members (`member`: the column holding the member; None: the members are not restricted
     here)."""
     sql, params = "", []
-    if resolved.source_ids is not None:
+    # A channel belongs to one source (_resolve picked the channels of the scope's source):
+    # the source's condition would add nothing, and without statistics SQLite would read a
+    # whole source's rows through its index instead of the channel's.
+    if resolved.source_ids is not None and resolved.channel_ids is None:
         sql += f" AND {alias}.source_id IN ({_marks(resolved.source_ids)})"
         params += resolved.source_ids
     if resolved.channel_ids is not None:
@@ -266,17 +269,6 @@ def _states_where(resolved: _Resolved, scope: Scope) -> tuple[str, list[Any]]:
     )
 
 
-def _seconds_sql(later: str, earlier: str) -> str:
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({later} - {earlier}))"
-    # SQLite keeps 'YYYY-MM-DD HH:MM:SS[.ffffff]': whole seconds from strftime, and the
-    # fractions apart (julianday's doubles would lose the microseconds).
-    return (
-        f"((strftime('%%s', {later}) - strftime('%%s', {earlier}))"
-        f" + (CAST(substr({later}, 20) AS REAL) - CAST(substr({earlier}, 20) AS REAL)))"
-    )
-
-
 # Time to first response ----------------------------------------------------------------------
 
 
@@ -313,59 +305,45 @@ def ttfr(
     resolved = _resolve(scope)
     where, params = _states_where(resolved, scope)
     bucket = pulse._bucket_sql(period, "s.opened_at")
-    seconds = _seconds_sql("s.first_response_at", "s.opened_at")
+    base = " FROM inbox_conversationstate s WHERE s.first_message_id IS NOT NULL" + where
     result: list[ResponseTimes] = []
     for by_channel in (False, True) if channels else (False,):
-        group = "s.channel_id, " if by_channel else ""
-        partition = f"{group}{bucket}"
-        base = " FROM inbox_conversationstate s WHERE s.first_message_id IS NOT NULL" + where
-        counts = _rows(
-            f"SELECT {'s.channel_id' if by_channel else 'NULL'}, {bucket},"
-            f" COUNT(*), COUNT(s.first_response_at){base} GROUP BY {partition}",
+        # The groups in order, then every response time in the same order: a group's times
+        # are the next `responded` values (a bucket only grows with opened_at). The times
+        # come from the rollup's index on (opened_at, response_seconds) without a sort, much
+        # faster than ranking them in SQL; Python sorts each group.
+        order = "s.channel_id, " if by_channel else ""
+        channel = "s.channel_id" if by_channel else "NULL"
+        groups = _rows(
+            f"SELECT {channel}, {bucket}, COUNT(*), COUNT(s.response_seconds){base}"
+            f" GROUP BY {order}{bucket} ORDER BY {order}{bucket}",
             params,
         )
-        # Only the values either side of the median's and the p90's positions leave the
-        # database: each responded conversation ranked within its group.
-        ranked = (
-            f"SELECT {'s.channel_id' if by_channel else 'NULL'} AS c, {bucket} AS b,"
-            f" {seconds} AS secs, ROW_NUMBER() OVER (PARTITION BY {partition}"
-            f" ORDER BY {seconds}) - 1 AS r, COUNT(*) OVER (PARTITION BY {partition}) AS n"
-            f"{base} AND s.first_response_at IS NOT NULL"
-        )
-        picks = _rows(
-            f"SELECT c, b, r, n, secs FROM ({ranked}) ranked"  # noqa: S608
-            " WHERE r IN ((n - 1) / 2, (n - 1) / 2 + 1, ((n - 1) * 9) / 10,"
-            " ((n - 1) * 9) / 10 + 1)",
-            params,
-        )
-        values: dict[tuple[Any, date], dict[int, float]] = {}
-        for c, b, r, _n, secs in picks:
-            values.setdefault((c, _day(b)), {})[int(r)] = float(secs)
+        times = [
+            float(secs)
+            for (secs,) in _rows(
+                f"SELECT s.response_seconds{base} AND s.response_seconds IS NOT NULL"
+                f" ORDER BY {order}s.opened_at",
+                params,
+            )
+        ]
         names = dict(Channel.objects.values_list("id", "name")) if by_channel else {}
-        for c, b, total, responded in counts:
-            start = _day(b)
-            known = values.get((c, start), {})
+        taken = 0
+        for c, b, total, responded in groups:
+            values = sorted(times[taken : taken + int(responded)])
+            taken += int(responded)
             result.append(
                 ResponseTimes(
                     channel=(names.get(c, pulse.NO_CHANNEL) if by_channel else None),
-                    period_start=start,
+                    period_start=_day(b),
                     conversations=int(total),
                     responded=int(responded),
-                    median_seconds=_from_ranks(known, int(responded), 0.5),
-                    p90_seconds=_from_ranks(known, int(responded), 0.9),
+                    median_seconds=percentile(values, 0.5),
+                    p90_seconds=percentile(values, 0.9),
                 )
             )
     result.sort(key=lambda t: (t.channel is not None, t.channel or "", t.period_start))
     return result
-
-
-def _from_ranks(known: dict[int, float], n: int, p: float) -> float | None:
-    """percentile() from the values at ranks floor((n − 1)·p) and the next one."""
-    if n == 0:
-        return None
-    low, fraction = _position(n, p)
-    high = min(low + 1, n - 1)
-    return known[low] + float(fraction) * (known[high] - known[low])
 
 
 # Unanswered conversations --------------------------------------------------------------------
@@ -1241,31 +1219,35 @@ def top_helpers(scope: Scope = Scope(), limit: int = 10) -> list[Helper]:
         member=None,
     )
     helpers, helper_params = _members_where(resolved, "h.member_id")
+    # Each kind of help counted per member first, then added up: the members table is read
+    # for the few thousand helpers only, not for every thanks and first response.
     rows = _rows(
-        "SELECT h.member_id, m.display_name, SUM(h.thanks), SUM(h.accepted), SUM(h.firsts)"  # noqa: S608
-        " FROM ("
-        " SELECT t.to_member_id AS member_id, 1 AS thanks, 0 AS accepted, 0 AS firsts"
+        "SELECT h.member_id, m.display_name, h.thanks, h.accepted, h.firsts FROM ("  # noqa: S608
+        " SELECT member_id, SUM(thanks) AS thanks, SUM(accepted) AS accepted,"
+        " SUM(firsts) AS firsts FROM ("
+        " SELECT t.to_member_id AS member_id, COUNT(*) AS thanks, 0 AS accepted, 0 AS firsts"
         " FROM listening_thanks t JOIN community_interaction i ON i.id = t.interaction_id"
-        f" WHERE 1 = 1{on_messages}"
-        " UNION ALL SELECT p.member_id, 0, 1, 0 FROM community_interaction i"
+        f" WHERE 1 = 1{on_messages} GROUP BY t.to_member_id"
+        " UNION ALL SELECT p.member_id, 0, COUNT(*), 0 FROM community_interaction i"
         " JOIN community_interaction p ON p.id = i.parent_id"
-        f" WHERE i.kind = %s AND p.member_id IS NOT NULL{on_messages}"
-        " UNION ALL SELECT s.first_responder_id, 0, 0, 1 FROM inbox_conversationstate s"
-        f" WHERE s.first_responder_id IS NOT NULL{on_states}"
+        # The kind written out, not a parameter: the partial index of accepted marks
+        # (interaction_accepted) applies only when the planner sees the value.
+        f" WHERE i.kind = '{InteractionKind.ACCEPTED.value}' AND p.member_id IS NOT NULL"
+        f"{on_messages} GROUP BY p.member_id"
+        " UNION ALL SELECT s.first_responder_id, 0, 0, COUNT(*) FROM inbox_conversationstate s"
+        f" WHERE s.first_responder_id IS NOT NULL{on_states} GROUP BY s.first_responder_id"
+        ") u GROUP BY member_id HAVING SUM(thanks) + SUM(accepted) > 0 OR SUM(firsts) >= %s"
         ") h JOIN community_member m ON m.id = h.member_id AND m.is_team = %s AND m.is_bot = %s"
         f" WHERE 1 = 1{helpers}"
-        " GROUP BY h.member_id, m.display_name"
-        " HAVING SUM(h.thanks) + SUM(h.accepted) > 0 OR SUM(h.firsts) >= %s"
-        " ORDER BY SUM(h.firsts) + 2 * (SUM(h.thanks) + SUM(h.accepted)) DESC,"
-        " m.display_name, h.member_id LIMIT %s",
+        " ORDER BY h.firsts + 2 * (h.thanks + h.accepted) DESC, m.display_name, h.member_id"
+        " LIMIT %s",
         [
             *message_params,
-            InteractionKind.ACCEPTED,
             *message_params,
             *state_params,
+            HELPER_MIN_FIRST_RESPONSES,
             *_MEMBER_PARAMS,
             *helper_params,
-            HELPER_MIN_FIRST_RESPONSES,
             limit,
         ],
     )

@@ -134,6 +134,78 @@ def test_it_gives_median_and_p90_per_channel_and_period(community: Community) ->
     assert m.ttfr(m.Scope(until=date(2026, 3, 2))) == []
 
 
+def test_it_stores_response_times_to_the_microsecond(community: Community) -> None:
+    ann, ben = community.member("Ann"), community.member("Ben")
+    # Fractions either side of the second, so whole seconds and microseconds both borrow.
+    for start, later in (
+        (START.replace(microsecond=900_001), timedelta(seconds=3, microseconds=200_123)),
+        (START, timedelta(days=40, seconds=1, microseconds=7)),
+        (START.replace(microsecond=5), timedelta(microseconds=999_990)),
+    ):
+        talk = community.conversation(at=start)
+        community.say(talk, ann)
+        community.act(ben, start + later, conversation=talk, kind=InteractionKind.REPLY)
+    refresh_states()
+    states = ConversationState.objects.filter(first_response_at__isnull=False)
+    assert states.count() == 3
+    for state in states:
+        assert state.first_response_at is not None
+        # Exactly what Python computes, so the figures match an independent reading.
+        assert state.response_seconds == (state.first_response_at - state.opened_at).total_seconds()
+    assert ConversationState.objects.filter(response_seconds__isnull=True).count() == 0
+
+
+def test_it_fills_response_times_of_an_older_rollup(community: Community) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    ann, ben = community.member("Ann"), community.member("Ben")
+    talk = community.conversation()
+    community.say(talk, ann)
+    community.say(talk, ben, 12.5, kind=InteractionKind.REPLY)
+    refresh_states()
+    ConversationState.objects.update(response_seconds=None)
+    migration = importlib.import_module("townsquare.inbox.migrations.0003_response_seconds")
+    migration.fill_response_seconds(None, SimpleNamespace(connection=connection))
+    assert ConversationState.objects.get().response_seconds == 750.0
+
+
+def test_it_groups_interleaved_channels_and_periods(community: Community) -> None:
+    """Conversations of two channels and several weeks opened in a mixed order, with response
+    times in no particular order and some without a response: each group's figures are those
+    of its own conversations, as a plain reading of the rollup computes them."""
+    ann, ben = community.member("Ann"), community.member("Ben")
+    other = Channel.objects.create(source=community.source, external_id="C2", name="random")
+    for n in range(40):
+        channel = other if n % 3 == 0 else community.channel
+        talk = community.conversation(at=START + timedelta(hours=7 * n), channel=channel)
+        community.say(talk, ann)
+        if n % 5 != 4:
+            community.say(talk, ben, (n * 37) % 23 + 1, kind=InteractionKind.REPLY)
+    refresh_states()
+    want: dict[tuple[str | None, date], list[float]] = {}
+    totals: dict[tuple[str | None, date], int] = {}
+    for state in ConversationState.objects.select_related("channel"):
+        week = state.opened_at.date() - timedelta(days=state.opened_at.weekday())
+        assert state.channel is not None
+        for key in ((None, week), (state.channel.name, week)):
+            totals[key] = totals.get(key, 0) + 1
+            values = want.setdefault(key, [])
+            if state.first_response_at is not None:
+                values.append((state.first_response_at - state.opened_at).total_seconds())
+    got = m.ttfr(m.Scope(), "week")
+    assert {(r.channel, r.period_start) for r in got} == set(totals)
+    assert len({r.channel for r in got}) == 3
+    for row in got:
+        values = sorted(want[(row.channel, row.period_start)])
+        assert row.conversations == totals[(row.channel, row.period_start)]
+        assert row.responded == len(values)
+        assert row.median_seconds == m.percentile(values, 0.5)
+        assert row.p90_seconds == m.percentile(values, 0.9)
+
+
 def test_percentile_interpolates_between_ranks() -> None:
     assert m.percentile([1.0, 2.0, 3.0, 4.0], 0.5) == 2.5
     assert m.percentile([10.0], 0.9) == 10.0

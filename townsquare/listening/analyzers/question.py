@@ -95,7 +95,8 @@ def question_score(text: str) -> float:
     marks = own.count("?") + own.count("\uff1f") + own.count("¿")
     core = re.sub(r"[?\uff1f¿!\uff01]", "", own).strip()
     # CJK writes a whole question without spaces: judge its shortness in characters.
-    longest = 4 if any(ord(ch) >= 0x3040 for ch in core) else 14
+    # (max() compares code points in C: some character at or above U+3040, the kana.)
+    longest = 4 if core and max(core) >= "\u3040" else 14
     if len(core.split()) <= 2 and len(core) <= longest:
         # "?", "what?!", "really??": a reaction, not a question waiting for an answer
         return 0.15 if marks else 0.0

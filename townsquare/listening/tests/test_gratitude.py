@@ -41,3 +41,15 @@ def test_it_extracts_mentioned_members() -> None:
 
 def test_it_ignores_thanks_inside_code() -> None:
     assert not analyze("```print('thanks')```")["is_gratitude"]
+
+
+def test_it_ignores_letter_case() -> None:
+    from townsquare.listening.analyzers.emotion import thanks_in
+
+    analyzer = GratitudeAnalyzer()
+    shouted = ["THANK YOU SO MUCH!!", "Merci Beaucoup", "DANKE", "Muchas GRACIAS", "СПАСИБО"]
+    for result in analyzer.analyze([TextItem(text) for text in shouted]):
+        assert result["is_gratitude"], result
+    assert all(thanks_in(text) for text in shouted)
+    [refused] = analyzer.analyze([TextItem("NO THANKS, I'll pass")])
+    assert not refused["is_gratitude"]

@@ -3,6 +3,7 @@ it, and the team's saved replies."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -16,6 +17,9 @@ if TYPE_CHECKING:
 
 from townsquare.community.models import Channel, Conversation, Interaction, Member, Source
 from townsquare.listening.models import SentimentLabel
+
+# Ids per IN list: under SQLite's limit on a statement's parameters.
+LOOKUP_CHUNK = 900
 
 
 class IndexedBooleanField(models.BooleanField):  # type: ignore[type-arg]
@@ -113,6 +117,20 @@ class ConversationState(models.Model):
 
     def __str__(self) -> str:
         return f"state of conversation {self.conversation_id}"
+
+
+def awaiting_among(conversation_ids: Iterable[int]) -> set[int]:
+    """Those of these conversations that await a reply. Each is read by its primary key and
+    the flag checked here: with the flag in the query, SQLite reads the awaiting index's
+    200,000 entries instead."""
+    wanted = sorted({int(i) for i in conversation_ids})
+    found: set[int] = set()
+    for start in range(0, len(wanted), LOOKUP_CHUNK):
+        rows = ConversationState.objects.filter(
+            conversation_id__in=wanted[start : start + LOOKUP_CHUNK]
+        ).values_list("conversation_id", "awaiting_reply")
+        found.update(conversation_id for conversation_id, waits in rows if waits)
+    return found
 
 
 class Claim(models.Model):

@@ -409,3 +409,18 @@ def test_it_matches_a_plain_computation_on_the_real_samples(shared_data: Path) -
         refresh_states()
         assert _actual() == _expected(reactions=True)
     assert _actual() != expected  # the Slack sample's reactions answered some conversations
+
+
+def test_it_tells_which_of_some_conversations_await_a_reply(community: Community) -> None:
+    from townsquare.inbox.models import awaiting_among
+
+    ada, ben = community.member("Ada"), community.member("Ben")
+    waiting, answered = community.conversation(), community.conversation()
+    community.say(waiting, ada, 0)
+    community.say(answered, ada, 0)
+    community.say(answered, ben, 5, kind=InteractionKind.REPLY)
+    refresh_states()
+    never_rolled_up = community.conversation()
+    ids = [waiting.pk, answered.pk, never_rolled_up.pk, waiting.pk]
+    assert awaiting_among(ids) == {waiting.pk}
+    assert awaiting_among([]) == set()

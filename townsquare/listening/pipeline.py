@@ -215,10 +215,15 @@ class EnrichStats:
 def _stale_where(since: datetime | None) -> tuple[str, list[Any]]:
     """The rows to look at: all, or only those an import wrote since a moment (an index range
     on imported_at instead of a walk over every interaction). The SQL fragment is a constant:
-    only the time is a parameter."""
+    only the time is a parameter. As a list of ids: with `imported_at >= %s` beside
+    `id > %s ... ORDER BY id`, SQLite walked the primary key from the first id, reading the
+    whole table (1 s at 2 M) to reach the few rows an import wrote."""
     if since is None:
         return "", []
-    return " AND i.imported_at >= %s", [since]
+    return (
+        " AND i.id IN (SELECT n.id FROM community_interaction n WHERE n.imported_at >= %s)",
+        [since],
+    )
 
 
 def find_stale(

@@ -27,7 +27,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -298,14 +298,14 @@ def enrich_pending(
     parallel = _parallel(workers) if workers > 1 and total >= PARALLEL_FROM else None
     stats = EnrichStats()
     touched: set[int] = set()  # conversations with a message (re)labelled, for the inbox
-    days: set[date] = set()  # UTC days of the rows (re)labelled, for the metrics' rollups
+    times: set[Any] = set()  # times of the rows (re)labelled, for the metrics' rollups
 
     def finish(
         batch: _Batch, results: list[dict[str, dict[str, Any]]], seconds: dict[str, float]
     ) -> None:
         _write(batch, results, versions)
         touched.update(r.conversation_id for r in batch.rows if r.conversation_id is not None)
-        days.update(_utc_day(r.created_at) for r in batch.rows)
+        times.update(r.created_at for r in batch.rows)
         stats.add(_batch_stats(batch, seconds, 0.0))
         if progress:
             progress(len(batch.rows), total)
@@ -350,7 +350,7 @@ def enrich_pending(
         if parallel is not None:
             parallel.discard_pending()
         refresh_conversations(touched)
-        refresh_rollups(days)
+        refresh_rollups(times)
     stats.seconds = time.perf_counter() - started
     return stats
 
@@ -555,7 +555,7 @@ def enrich_batch(
     results, seconds = analyze_texts(*batch.analyzer_input())
     _write(batch, results, versions)
     refresh_conversations(r.conversation_id for r in batch.rows)
-    refresh_rollups(_utc_day(r.created_at) for r in batch.rows)
+    refresh_rollups(r.created_at for r in batch.rows)
     return _batch_stats(batch, seconds, time.perf_counter() - started)
 
 
@@ -569,18 +569,13 @@ def refresh_conversations(conversation_ids: Iterable[int | None]) -> None:
         refresh_states(wanted)
 
 
-def _utc_day(value: Any) -> date:
-    from townsquare.metrics.rollups import day_of
+def refresh_rollups(times: Iterable[Any]) -> None:
+    """Recount the metrics' rollups of the hours and days of these rows' times: they hold
+    sentiment labels and keywords (townsquare/metrics/rollups.py). Also after a failed run,
+    for the batches written."""
+    from townsquare.metrics.rollups import refresh_times
 
-    return day_of(value)
-
-
-def refresh_rollups(days: Iterable[date]) -> None:
-    """Recount the metrics' rollups of these UTC days: they hold sentiment labels and keywords
-    (townsquare/metrics/rollups.py). Also after a failed run, for the batches written."""
-    from townsquare.metrics.rollups import refresh_days
-
-    refresh_days(days, labels_only=True)
+    refresh_times(times, labels_only=True)
 
 
 def _batch_stats(batch: _Batch, analyzer_seconds: dict[str, float], seconds: float) -> EnrichStats:

@@ -40,7 +40,7 @@ from townsquare.metrics.models import (
     MonthlyKeywords,
     MonthlyMemberActivity,
 )
-from townsquare.metrics.rollups import runs
+from townsquare.metrics.rollups import hour_of, hour_runs, refresh_times, runs
 
 T0 = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)  # a Sunday evening
 SINCE, UNTIL = date(2026, 2, 1), date(2026, 4, 1)
@@ -363,6 +363,35 @@ def test_runs_join_consecutive_days() -> None:
     days = [d, d + timedelta(days=1), d + timedelta(days=5), d + timedelta(days=1)]
     assert runs(days) == [(d, d + timedelta(days=2)), (d + timedelta(days=5), d + timedelta(6))]
     assert runs([]) == []
+
+
+def test_hour_runs_join_consecutive_hours() -> None:
+    h = datetime(2026, 3, 1, 22, tzinfo=UTC)
+    assert hour_of("2026-03-01 22:59:59.999999") == h
+    assert hour_of(datetime(2026, 3, 2, 0, 30, tzinfo=ZoneInfo("Europe/Paris"))) == h + timedelta(
+        hours=1
+    )
+    hours = [h, h + timedelta(hours=1), h + timedelta(hours=3), h]
+    assert hour_runs(hours) == [
+        (h, h + timedelta(hours=2)),
+        (h + timedelta(hours=3), h + timedelta(hours=4)),
+    ]
+
+
+def test_refreshing_some_times_recounts_their_hours_and_days_only(imported: None) -> None:
+    rows = list(HourlyMessages.objects.order_by("hour"))
+    assert len(rows) >= 2
+    touched, untouched = rows[0], rows[-1]
+    HourlyMessages.objects.filter(pk__in=[touched.pk, untouched.pk]).update(messages=999)
+    DailyKeywords.objects.all().delete()
+    refresh_times([touched.hour + timedelta(minutes=17)], labels_only=True)
+    direct, kept = direct_rows(), rollup_rows()
+    assert [kept[k] for k in direct if k[0] == touched.hour] == [
+        direct[k] for k in direct if k[0] == touched.hour
+    ]  # recounted
+    assert HourlyMessages.objects.get(pk=untouched.pk).messages == 999  # left as it was
+    days = set(DailyKeywords.objects.values_list("day", flat=True))
+    assert days == {touched.hour.date()}
 
 
 def test_the_whole_scopes_response_times_alone_are_those_of_the_full_call(

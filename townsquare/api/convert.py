@@ -184,14 +184,19 @@ def touchpoint_out(touchpoint: Touchpoint) -> TouchpointOut:
     )
 
 
-def knowledge_out(entry: KnowledgeEntry) -> KnowledgeOut:
+def knowledge_out(entry: KnowledgeEntry, *, sees_hidden: bool) -> KnowledgeOut:
+    """An entry; its title and link left out when the message it came from is hidden from
+    the reader, as the profile page does (`interaction__moderation` select_related'ed)."""
+    hidden = entry.interaction is not None and is_hidden(entry.interaction)
+    shown = sees_hidden or not hidden
     return KnowledgeOut(
         id=entry.pk,
         member_id=entry.member_id,
-        title=entry.title,
-        url=entry.url,
+        title=entry.title if shown else "",
+        url=entry.url if shown else "",
         note=entry.note,
         interaction_id=entry.interaction_id,
+        hidden=hidden,
         created_by=user_out(entry.created_by),
         created_at=entry.created_at,
     )

@@ -148,10 +148,13 @@ class TouchpointIn(Schema):
 class KnowledgeOut(Schema):
     id: int
     member_id: int
+    # Empty when the message it came from is hidden from the reader (`hidden`): a title
+    # taken from a message is that message's words.
     title: str
     url: str
     note: str
     interaction_id: int | None
+    hidden: bool = Field(description="The message it came from is hidden by a moderator.")
     created_by: UserOut | None
     created_at: datetime
 

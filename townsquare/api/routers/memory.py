@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from ninja.params import P, PathEx
 
 from townsquare.api.convert import knowledge_out, note_out, touchpoint_out
-from townsquare.api.params import Pagination, paginate, writer
+from townsquare.api.params import Pagination, acting_user, paginate, writer
 from townsquare.api.schemas import (
     ErrorOut,
     KnowledgeIn,
@@ -29,6 +29,7 @@ from townsquare.community.memory import (
     do_log_touchpoint,
 )
 from townsquare.community.models import Interaction, KnowledgeEntry, Member, Note, Touchpoint
+from townsquare.front.access import can_moderate
 
 router = Router(tags=["memory"])
 ObjectId = PathEx[int, P(ge=1, le=2**63 - 1)]
@@ -171,8 +172,11 @@ def list_knowledge(
 ) -> KnowledgePage:
     """Newest first."""
     entries = KnowledgeEntry.objects.filter(member=_member(member_id))
-    rows = entries.select_related("created_by")
-    return KnowledgePage(**paginate(page, entries, knowledge_out, rows=rows))
+    rows = entries.select_related("created_by", "interaction__moderation")
+    sees_hidden = can_moderate(acting_user(request))
+    return KnowledgePage(
+        **paginate(page, entries, lambda e: knowledge_out(e, sees_hidden=sees_hidden), rows=rows)
+    )
 
 
 @router.post(
@@ -198,4 +202,4 @@ def add_knowledge(
     except ValueError as e:
         raise HttpError(422, str(e)) from None
     entry.created_by = user
-    return Status(201, knowledge_out(entry))
+    return Status(201, knowledge_out(entry, sees_hidden=can_moderate(user)))

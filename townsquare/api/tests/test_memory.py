@@ -207,3 +207,36 @@ def test_it_lists_memory_in_the_same_number_of_queries_however_many(
         add(bob if i % 2 else alice, i)
     with django_assert_num_queries(4):
         assert len(alice_api.get(url).json()["items"]) == 15
+
+
+def test_it_hides_knowledge_from_a_hidden_message_below_moderators(
+    alice: User, alice_api: Api, community: Community
+) -> None:
+    from django.test import Client
+
+    from townsquare.api.services import do_create_token
+    from townsquare.lib.testing import make_staff
+    from townsquare.moderation.models import ModerationItem
+    from townsquare.moderation.services import do_moderate
+
+    msg = message(community, community.ada, "m-hidden")
+    url = f"/members/{community.ada.pk}/knowledge"
+    created = alice_api.post(
+        url,
+        {
+            "title": "The secret cookbook",
+            "url": "https://example.org/cookbook",
+            "interaction_id": msg.pk,
+        },
+    )
+    assert created.status_code == 201, created.content
+    flagged = ModerationItem.objects.create(interaction=msg, text_hash="x")
+    do_moderate(item=flagged, actor=alice, action="hide", reason="Off topic")
+    vera = make_staff("vera", role="viewer")
+    viewer = Api(Client(), do_create_token(user=vera, name="vera's")[1])
+    response = viewer.get(url)
+    [entry] = response.json()["items"]
+    assert (entry["hidden"], entry["title"], entry["url"]) == (True, "", "")
+    assert b"secret cookbook" not in response.content
+    [shown] = alice_api.get(url).json()["items"]
+    assert (shown["hidden"], shown["title"]) == (True, "The secret cookbook")

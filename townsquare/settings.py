@@ -233,6 +233,9 @@ ENRICH_BATCH_SIZE = env_int("TOWNSQUARE_ENRICH_BATCH_SIZE", 1000, minimum=1)
 # first response to a conversation (by default only a written reply does).
 TOWNSQUARE_TTFR_COUNTS_REACTIONS = env_bool("TOWNSQUARE_TTFR_COUNTS_REACTIONS", False)
 
+# Webhooks (docs/webhooks.md): days a finished delivery (delivered or failed) stays in the log.
+TOWNSQUARE_WEBHOOK_LOG_DAYS = env_int("TOWNSQUARE_WEBHOOK_LOG_DAYS", 30, minimum=1)
+
 # Spike alerts (docs/metrics.md): a day above mean + k·σ of the trailing 7 days.
 TOWNSQUARE_SPIKE_K = env_float("TOWNSQUARE_SPIKE_K", 2.0, minimum=0.0)
 TOWNSQUARE_SPIKE_MIN_MESSAGES = env_int("TOWNSQUARE_SPIKE_MIN_MESSAGES", 10, minimum=1)

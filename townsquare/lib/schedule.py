@@ -49,6 +49,12 @@ def _send_webhooks() -> object:
     return send_due_task.enqueue() if any_due() else None
 
 
+def _prune_webhook_log() -> object:
+    from townsquare.webhooks.tasks import prune_log_task
+
+    return prune_log_task.enqueue()
+
+
 def _send_digest() -> object:
     from townsquare.digest.tasks import send_digest_task
 
@@ -66,6 +72,8 @@ def default_jobs() -> list[Job]:
         Job("weekly digest", 60 * 60, _send_digest),
         # Webhook retries come due without any new event, and survive restarts as rows.
         Job("webhook deliveries", 60, _send_webhooks),
+        # The delivery log keeps finished deliveries TOWNSQUARE_WEBHOOK_LOG_DAYS days.
+        Job("webhook log pruning", 24 * 60 * 60, _prune_webhook_log),
     ]
 
 

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import F
 from django.utils import timezone
@@ -167,6 +168,19 @@ def any_due() -> bool:
     return Delivery.objects.filter(
         status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now()
     ).exists()
+
+
+def prune_log(now: datetime | None = None) -> int:
+    """Delete the finished deliveries (delivered or failed) older than
+    TOWNSQUARE_WEBHOOK_LOG_DAYS; pending ones stay whatever their age. How many went."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.TOWNSQUARE_WEBHOOK_LOG_DAYS)
+    deleted, _ = (
+        Delivery.objects.exclude(status=DeliveryStatus.PENDING)
+        .filter(created_at__lt=cutoff)
+        .delete()
+    )
+    return deleted
 
 
 def send_due(limit: int = RUN_LIMIT) -> SendStats:

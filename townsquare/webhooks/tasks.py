@@ -13,3 +13,10 @@ def send_due_task() -> dict[str, Any]:
     from townsquare.webhooks.sending import send_due
 
     return send_due().as_dict()
+
+
+@task()
+def prune_log_task() -> int:
+    from townsquare.webhooks.sending import prune_log
+
+    return prune_log()

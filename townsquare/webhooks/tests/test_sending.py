@@ -3,6 +3,7 @@ headers, retries with their waits, the final failure, and one sender per attempt
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -244,3 +245,40 @@ def test_each_delivery_has_its_own_id(receiver: Receiver) -> None:
     deliveries = file_deliveries("spike", [PAYLOAD, PAYLOAD], [subscription.pk])
     ids = {d.event_id for d in deliveries}
     assert len(ids) == 2 and all(isinstance(i, uuid.UUID) for i in ids)
+
+
+def test_the_log_keeps_finished_deliveries_for_the_set_days(
+    receiver: Receiver, settings: Any
+) -> None:
+    from townsquare.lib import schedule
+    from townsquare.webhooks.sending import prune_log
+
+    settings.TOWNSQUARE_WEBHOOK_LOG_DAYS = 10
+    subscription = subscribe(receiver.url)
+    now = timezone.now()
+
+    def delivery(status: str, days_old: float) -> Delivery:
+        return Delivery.objects.create(
+            subscription=subscription,
+            event="spike",
+            payload={},
+            status=status,
+            created_at=now - timedelta(days=days_old),
+        )
+
+    old_delivered = delivery(DeliveryStatus.DELIVERED, 11)
+    old_failed = delivery(DeliveryStatus.FAILED, 30)
+    old_pending = delivery(DeliveryStatus.PENDING, 40)  # still to send: never pruned
+    recent = delivery(DeliveryStatus.DELIVERED, 9)
+    assert prune_log(now) == 2
+    left = set(Delivery.objects.values_list("pk", flat=True))
+    assert left == {old_pending.pk, recent.pk}
+    assert not left & {old_delivered.pk, old_failed.pk}
+
+    (job,) = [j for j in schedule.default_jobs() if j.name == "webhook log pruning"]
+    assert job.every_seconds == 24 * 60 * 60
+    assert job.enqueue() is not None  # a task for the worker (the database backend)
+    delivery(DeliveryStatus.FAILED, 12)
+    out = io.StringIO()
+    call_command("webhooks", "prune", stdout=out)
+    assert out.getvalue().startswith("1 finished deliveries deleted")

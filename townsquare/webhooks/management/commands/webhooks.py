@@ -1,4 +1,5 @@
-"""`townsquare webhooks send-due`: send the webhook deliveries whose next attempt is due."""
+"""`townsquare webhooks send-due`: send the webhook deliveries whose next attempt is due;
+`townsquare webhooks prune`: delete finished deliveries past the log's keeping time."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from townsquare.webhooks.sending import send_due
+from townsquare.webhooks.sending import prune_log, send_due
 
 
 class Command(BaseCommand):
@@ -19,8 +20,15 @@ class Command(BaseCommand):
             "send-due", help="send every pending delivery whose next attempt is due"
         )
         due.add_argument("--json", action="store_true", help="print the figures as JSON")
+        actions.add_parser(
+            "prune",
+            help="delete delivered and failed deliveries older than TOWNSQUARE_WEBHOOK_LOG_DAYS",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "prune":
+            self.stdout.write(f"{prune_log()} finished deliveries deleted from the log.")
+            return
         stats = send_due()
         if opts["json"]:
             self.stdout.write(json.dumps(stats.as_dict(), sort_keys=True))

@@ -40,7 +40,7 @@ test-sqlite: $(STAMP)
 test-postgres: $(STAMP)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -m "not browser"
 
-## Rebuild the shipped spam, toxicity and emotion models from ../shared/data
+## Rebuild the shipped spam, toxicity, emotion and sentiment-label models from ../shared/data
 models: $(STAMP)
 	$(BIN)/python -m townsquare.listening.training
 

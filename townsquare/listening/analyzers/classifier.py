@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -178,12 +178,14 @@ class LinearTextModel:
         )
         return normalised
 
-    def save(self, path: Path) -> None:
-        """Only the weights the training touched are stored, as float16: the rest are zero."""
+    def save(self, path: Path, arrays: Mapping[str, npt.NDArray[Any]] | None = None) -> None:
+        """Only the weights the training touched are stored, as float16: the rest are zero.
+        `arrays` are stored beside them as they are (the sentiment model's dense weights)."""
         nonzero = np.flatnonzero(np.any(self.weights != 0, axis=1))
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written only when set, so a model without it saves exactly as before this option.
         extra: dict[str, Any] = {"link_words": np.array(True)} if self.link_words else {}
+        extra.update(arrays or {})
         with path.open("wb") as fh:
             np.savez_compressed(
                 fh,
@@ -222,15 +224,20 @@ class LinearTextModel:
             )
 
 
-@cache
-def shipped_model(name: str) -> LinearTextModel:
-    """The model shipped as trained/<name>.npz, loaded once per process on first use."""
+def shipped_path(name: str) -> Path:
+    """trained/<name>.npz, or FileNotFoundError saying how to rebuild it."""
     path = TRAINED_DIR / f"{name}.npz"
     if not path.is_file():
         raise FileNotFoundError(
             f"the {name} model is missing ({path}); rebuild it with `make models`"
         )
-    return LinearTextModel.load(path)
+    return path
+
+
+@cache
+def shipped_model(name: str) -> LinearTextModel:
+    """The model shipped as trained/<name>.npz, loaded once per process on first use."""
+    return LinearTextModel.load(shipped_path(name))
 
 
 def language_supported(item: TextItem) -> bool:

@@ -1,7 +1,11 @@
 """Sentiment of English texts: VADER's compound (MIT; its lexicon ships in the package) and a
-three-way label from thresholds on it. `SentimentModel` (VADER's scores + character n-grams) is
-the trained alternative, measured by `python -m townsquare.listening.training --evaluate --only
-sentiment`; it did not beat the thresholds, so it is not shipped.
+three-way label from the trained `SentimentModel` (VADER's four scores + hashed byte n-grams,
+trained/sentiment.npz, built by `make models`). Texts under MODEL_FROM_WORDS words, shorter than
+almost all the tweets it learned from, keep the label of thresholds on the compound.
+
+The compound is VADER's intensity and the label the model's class: they can disagree (a polite
+complaint: negative with a positive compound). Counts and shares read the label, means read the
+compound; neither assumes the other.
 
 VADER only knows English: a text the language analyzer is confident is in another language gets
 compound None and the label "unsupported", never a neutral it did not judge. Short texts are
@@ -12,12 +16,12 @@ and limits: docs/evaluation.md.
 
 from __future__ import annotations
 
+import dataclasses
 import html
-import json
 import re
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -26,12 +30,13 @@ import numpy as np
 import numpy.typing as npt
 
 from townsquare.listening.analyzers.base import UNSUPPORTED, Analyzer, TextItem
-from townsquare.listening.analyzers.classifier import DEFAULT_BITS, hashed_ngrams
+from townsquare.listening.analyzers.classifier import LinearTextModel, shipped_path
 
-# Label thresholds on the compound score. VADER's published ±0.05 calls almost every message
-# with a mildly positive word positive; in community text those words are mostly politeness
-# ("please", "thanks", "like") in messages people read as neutral, while mild negative words
-# are rarer and do signal a complaint. The only tuned parameters (docs/evaluation.md).
+# Label thresholds on the compound score: the label of analyzer version 2, kept as the baseline
+# the trained label model is measured against (training.py, docs/evaluation.md). VADER's
+# published ±0.05 calls almost every message with a mildly positive word positive; in community
+# text those words are mostly politeness ("please", "thanks", "like") in messages people read as
+# neutral, while mild negative words are rarer and do signal a complaint.
 POSITIVE_FROM = 0.3
 NEGATIVE_TO = -0.05
 
@@ -39,6 +44,12 @@ NEGATIVE_TO = -0.05
 # words VADER knows. 0.9 is where the language analyzer itself stops calling py3langid unsure
 # (language.FALLBACK_BELOW); below it, the guess alone is not enough to refuse a text.
 CONFIDENT_LANGUAGE = 0.9
+
+# The label model learned from tweets, 99% of them of 7 words or more (TweetEval sentiment val:
+# 1st percentile 7, median 19); a shorter text ("ok", "what's slack?", "Notre Dame") lies outside
+# what it saw, and on chat messages it called such texts negative from their style alone. Below
+# this many words the label comes from the compound thresholds (docs/evaluation.md).
+MODEL_FROM_WORDS = 7
 
 LABELS = ("negative", "neutral", "positive")
 OR_NOR = ("or", "nor")
@@ -55,6 +66,7 @@ _NOISE = re.compile(
 _ELONGATED = re.compile(r"\b\w*([^\W\d_])\1\1\w*\b")
 _RUN = re.compile(r"([^\W\d_])\1{2,}")
 _WORD = re.compile(r"[^\W\d_]{2,}|\S*[:;=]\S*")
+_LETTER_WORD = re.compile(r"[^\W\d_]{2,}")
 # Lexicon entries that are everyday words of other languages ("no" es/it/pt, "die"/"war" de,
 # "me" es/fr...): their presence is no evidence that a text is English.
 _NOT_EVIDENCE = frozenset(
@@ -208,6 +220,7 @@ def vader_scores(texts: Sequence[str]) -> npt.NDArray[np.float64]:
 
 
 def label_for(compound: float) -> str:
+    """The compound-threshold label (analyzer version 2): the trained model's baseline."""
     if compound >= POSITIVE_FROM:
         return "positive"
     if compound <= NEGATIVE_TO:
@@ -245,87 +258,87 @@ def is_supported(item: TextItem) -> bool:
 
 @dataclass(frozen=True)
 class SentimentModel:
-    """Multinomial logistic regression over hashed byte n-grams (as in classifier.py) plus
-    VADER's four scores. Trained by `townsquare.listening.training --only sentiment`."""
+    """The label model: a linear score per label over hashed byte n-grams (a LinearTextModel,
+    as in classifier.py) plus VADER's four scores; the label is the best-scoring one.
 
-    ngram_weights: npt.NDArray[np.float32]  # (2**bits, 3)
-    dense_weights: npt.NDArray[np.float64]  # (4, 3), rows in VADER_FEATURES order
-    intercepts: npt.NDArray[np.float64]  # (3,)
-    bits: int = DEFAULT_BITS
-    norm_power: float = 0.5
-    labels: tuple[str, ...] = LABELS
-    meta: dict[str, Any] = field(default_factory=dict)
+    Trained by `townsquare.listening.training` in two stages that fold into these weights: an
+    n-gram model on all the labelled tweets, then a small multinomial logistic regression of
+    TweetEval's labels on VADER's scores and the n-gram model's scores (docs/evaluation.md).
+    """
+
+    text: LinearTextModel  # (2**bits, k) n-gram weights and the k intercepts
+    dense_weights: npt.NDArray[np.float64]  # (len(dense_features), k)
+    dense_features: tuple[str, ...] = VADER_FEATURES  # which of VADER's scores, in that order
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.text.labels
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        return self.text.meta
 
     def decision(
         self, texts: Sequence[str], vader: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
-        n, k = len(texts), len(self.labels)
-        out = vader @ self.dense_weights + self.intercepts
-        if n == 0:
-            return out.reshape(0, k)
-        rows, cols = hashed_ngrams(texts, self.bits)
-        scale = 1.0 / np.maximum(np.bincount(rows, minlength=n), 1) ** self.norm_power
-        picked = self.ngram_weights[cols]
-        for j in range(k):
-            out[:, j] += np.bincount(rows, weights=picked[:, j], minlength=n) * scale
-        return out
+        """(n, k) label scores of (prepared) texts with their VADER scores (vader_scores)."""
+        columns = [VADER_FEATURES.index(name) for name in self.dense_features]
+        dense: npt.NDArray[np.float64] = vader[:, columns] @ self.dense_weights
+        return self.text.decision(texts) + dense
 
     def predict(self, texts: Sequence[str], vader: npt.NDArray[np.float64]) -> list[str]:
         best = self.decision(texts, vader).argmax(axis=1)
         return [self.labels[int(i)] for i in best]
 
     def save(self, path: Path) -> None:
-        """Like LinearTextModel.save: only the touched n-gram weights, as float16."""
-        nonzero = np.flatnonzero(np.any(self.ngram_weights != 0, axis=1))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as fh:
-            np.savez_compressed(
-                fh,
-                index_deltas=np.diff(nonzero, prepend=0).astype(np.uint32),
-                values=self.ngram_weights[nonzero].astype(np.float16),
-                dense_weights=self.dense_weights.astype(np.float64),
-                intercepts=self.intercepts.astype(np.float64),
-                bits=np.array(self.bits),
-                norm_power=np.array(self.norm_power),
-            )
-        meta = {**self.meta, "labels": list(self.labels), "dense_features": list(VADER_FEATURES)}
-        path.with_suffix(".json").write_text(
-            json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
+        """As the other shipped models (LinearTextModel.save), the dense weights beside."""
+        meta = {**self.meta, "dense_features": list(self.dense_features)}
+        text = dataclasses.replace(self.text, meta=meta)
+        text.save(path, arrays={"dense_weights": self.dense_weights.astype(np.float64)})
 
     @classmethod
     def load(cls, path: Path) -> SentimentModel:
-        meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-        if tuple(meta["dense_features"]) != VADER_FEATURES:
-            raise ValueError(f"{path}: trained on features {meta['dense_features']}")
+        text = LinearTextModel.load(path)
+        features = tuple(text.meta.get("dense_features", ()))
+        if not set(features) <= set(VADER_FEATURES):
+            raise ValueError(f"{path}: trained on {features}, not VADER's {VADER_FEATURES}")
         with np.load(path, allow_pickle=False) as arrays:
-            bits = int(arrays["bits"])
-            index = np.cumsum(arrays["index_deltas"].astype(np.int64))
-            values = arrays["values"].astype(np.float32)
-            weights = np.zeros((1 << bits, values.shape[1]), dtype=np.float32)
-            weights[index] = values
-            return cls(
-                ngram_weights=weights,
-                dense_weights=arrays["dense_weights"].astype(np.float64),
-                intercepts=arrays["intercepts"].astype(np.float64),
-                bits=bits,
-                norm_power=float(arrays["norm_power"]),
-                labels=tuple(meta["labels"]),
-                meta=meta,
-            )
+            dense = arrays["dense_weights"].astype(np.float64)
+        if dense.shape != (len(features), len(text.labels)):
+            raise ValueError(f"{path}: dense weights of shape {dense.shape}")
+        return cls(text=text, dense_weights=dense, dense_features=features)
+
+
+def labels_of(
+    model: SentimentModel, texts: Sequence[str], vader: npt.NDArray[np.float64]
+) -> list[str]:
+    """The analyzer's labels of prepared texts: the model's, or the compound thresholds' for a
+    text of fewer than MODEL_FROM_WORDS words (an empty one is neutral)."""
+    short = [len(_LETTER_WORD.findall(text)) < MODEL_FROM_WORDS for text in texts]
+    long_rows = [n for n, is_short in enumerate(short) if not is_short]
+    predicted = iter(model.predict([texts[n] for n in long_rows], vader[long_rows]))
+    return [
+        label_for(float(vader[n, 3])) if is_short else next(predicted)
+        for n, is_short in enumerate(short)
+    ]
+
+
+@cache
+def shipped_model() -> SentimentModel:
+    """trained/sentiment.npz, loaded once per process on first use."""
+    return SentimentModel.load(shipped_path("sentiment"))
 
 
 class SentimentAnalyzer(Analyzer):
     name: ClassVar[str] = "sentiment"
-    version: ClassVar[str] = "2"
+    # 3: the label comes from the trained SentimentModel instead of thresholds on the compound.
+    version: ClassVar[str] = "3"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         judged = [n for n, item in enumerate(items) if is_supported(item)]
         texts = [prepare(items[n].text) for n in judged]
         scores = vader_scores(texts)
-        # The label comes from the compound's thresholds: the trained SentimentModel did not
-        # beat them on TweetEval val (docs/evaluation.md), so it is not shipped.
-        labels = [label_for(float(c)) for c in scores[:, 3]]
+        labels = labels_of(shipped_model(), texts, scores) if texts else []
         results: list[dict[str, Any]] = [{"compound": None, "label": UNSUPPORTED} for _ in items]
         for n, compound, label in zip(judged, scores[:, 3], labels, strict=True):
             results[n] = {"compound": float(compound), "label": label}

@@ -2,8 +2,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from townsquare.listening.analyzers.base import UNSUPPORTED, TextItem
-from townsquare.listening.analyzers.sentiment import SentimentAnalyzer
+from townsquare.listening.analyzers.sentiment import (
+    LABELS,
+    MODEL_FROM_WORDS,
+    VADER_FEATURES,
+    SentimentAnalyzer,
+    label_for,
+    prepare,
+    shipped_model,
+    vader_scores,
+)
 from townsquare.listening.evaluation import pearson_r, read_vader
 
 
@@ -17,6 +28,52 @@ def test_it_labels_clear_english_sentiment() -> None:
         "negative"
     )
     assert analyze("The meeting starts at 5 pm in room B.")["label"] == "neutral"
+    # long enough for the label model (MODEL_FROM_WORDS words or more)
+    assert analyze(
+        "The quarterly community meeting will be held on Thursday evening at the downtown "
+        "library, room two."
+    )["label"] == ("neutral")
+    assert analyze(
+        "Thank you all so much for the wonderful meetup yesterday, the talks were brilliant "
+        "and I learned a lot!"
+    )["label"] == ("positive")
+    assert analyze(
+        "The new release deleted my settings again and support has ignored my ticket for two "
+        "weeks, this is awful."
+    )["label"] == ("negative")
+
+
+def test_the_label_model_labels_long_texts_and_the_thresholds_short_ones() -> None:
+    texts = [
+        "ok",
+        "what's slack?",
+        "Notre Dame",
+        "The quarterly community meeting will be held on Thursday at the downtown library.",
+        "Honestly the new dashboard is fine but the export button keeps timing out on me.",
+    ]
+    prepared = [prepare(t) for t in texts]
+    vader = vader_scores(prepared)
+    model_labels = shipped_model().predict(prepared, vader)
+    results = SentimentAnalyzer().analyze([TextItem(t, "en") for t in texts])
+    short = [True, True, True, False, False]  # under / over MODEL_FROM_WORDS (7) words
+    assert MODEL_FROM_WORDS == 7
+    for text, result, compound, model_label, is_short in zip(
+        texts, results, vader[:, 3], model_labels, short, strict=True
+    ):
+        # the compound is VADER's, whichever decides the label
+        assert result["compound"] == float(compound)
+        expected = label_for(float(compound)) if is_short else model_label
+        assert result["label"] == expected, text
+    # and the two differ somewhere, or this test would not tell them apart
+    assert any(label_for(float(c)) != m for c, m in zip(vader[:, 3], model_labels, strict=True))
+
+
+def test_the_shipped_label_model_loads_with_vaders_features() -> None:
+    model = shipped_model()
+    assert model.labels == LABELS
+    assert set(model.dense_features) <= set(VADER_FEATURES)
+    assert model.dense_weights.shape == (len(model.dense_features), len(LABELS))
+    assert model.text.weights.shape[1] == len(LABELS) and np.any(model.text.weights != 0)
 
 
 def test_it_never_fakes_a_neutral_for_other_languages() -> None:

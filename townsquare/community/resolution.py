@@ -21,9 +21,11 @@ Confidence is a number from 0 to 1, combined from independent pieces of evidence
 
 A suggestion that is not certain is capped at 0.99: only a verified email is proof.
 Names are compared after Unicode NFKC normalisation, transliteration to ASCII (anyascii:
-"Иван Петров" -> "ivan petrov", "さとう けん" -> "satou ken"; Chinese characters get their
-Mandarin reading, so a Japanese name in kanji does not match its romaji) and case folding, with
-word order ignored ("Núñez José" ~ "jose nunez").
+"Иван Петров" -> "ivan petrov"; kana in Hepburn romaji with jaconv: "きょうこ" -> "kyouko") and
+case folding, with word order ignored ("Núñez José" ~ "jose nunez"). Chinese characters get
+their Mandarin reading from anyascii; a name written with them is also compared by its Japanese
+reading (janome's dictionary: "佐藤健" -> "satou ken"), and a Japanese name also without its
+long vowels, as passports and most romaji write it ("satou ken" -> "sato ken").
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import cache
+from typing import Any
 
+import jaconv
 from anyascii import anyascii
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -72,13 +77,51 @@ MIN_HANDLE = 3
 MIN_NAME_LETTERS = 4
 MIN_ONE_WORD_NAME = 6
 _NOT_ALNUM = re.compile(r"[^a-z0-9]+")
+_KANA = re.compile(r"[\u3041-\u309f\u30a0-\u30ff]+")
+# CJK unified ideographs (and extension A): kanji, hanzi, hanja.
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+# Hepburn's long vowels as kana spell them: "ou", "uu" ("satou", "yuuichi").
+_LONG_VOWELS = re.compile(r"ou|uu")
+
+
+def _romaji(match: re.Match[str]) -> str:
+    return str(jaconv.kana2alphabet(jaconv.kata2hira(match.group())))
 
 
 def normalise(text: str) -> str:
     """Lower-case ASCII words of a name: NFKC, accents stripped, transliterated, case-folded."""
+    text = unicodedata.normalize("NFKC", text)
+    # Kana first, in Hepburn: anyascii spells "きょう" "kiyou".
+    text = _KANA.sub(_romaji, text)
     # anyascii strips accents itself ("Núñez" -> "Nunez") and leaves only ASCII.
-    text = anyascii(unicodedata.normalize("NFKC", text)).lower()
+    text = anyascii(text).lower()
     return " ".join(_NOT_ALNUM.sub(" ", text).split())
+
+
+@cache
+def _japanese_tokenizer() -> Any:
+    # Loaded on the first name written in kanji (a third of a second, the dictionary's).
+    from janome.tokenizer import Tokenizer
+
+    return Tokenizer()
+
+
+def japanese_readings(name: str) -> list[str]:
+    """A Japanese name in romaji, then without long vowels: "佐藤 健" -> "satou ken",
+    "sato ken"; "さとう けん" -> "satou ken", "sato ken". None for a name without kanji or
+    kana; a kanji the dictionary does not know keeps its Mandarin reading (anyascii's)."""
+    if _KANJI.search(name):
+        words = []
+        for token in _japanese_tokenizer().tokenize(unicodedata.normalize("NFKC", name)):
+            known = token.reading and token.reading != "*"
+            words.append(token.reading if known else token.surface)
+        spelled = normalise(" ".join(words))
+    elif _KANA.search(name):
+        spelled = normalise(name)
+    else:
+        return []
+    short = _LONG_VOWELS.sub(lambda m: m.group()[0], spelled)
+    return [spelled] if short == spelled else [spelled, short]
 
 
 def normalise_handle(handle: str) -> str:
@@ -92,6 +135,14 @@ def normalise_email(email: str) -> str:
 
 def name_tokens(name: str) -> list[str]:
     return sorted(normalise(name).split())
+
+
+def _with_readings(*names: str) -> set[str]:
+    """The names, and the Japanese readings of those written in kanji or kana."""
+    found = set(names)
+    for name in names:
+        found.update(japanese_readings(name))
+    return found
 
 
 @dataclass
@@ -168,6 +219,8 @@ def find_candidates(source: Source | None = None) -> dict[tuple[int, int], Evide
     names: dict[str, dict[int, str]] = defaultdict(dict)  # key -> member -> normalised name
     compact: dict[str, set[int]] = defaultdict(set)
     handle_compact: dict[str, set[int]] = defaultdict(set)
+    cjk_compact: dict[str, set[int]] = defaultdict(set)
+    spelled: dict[str, set[int]] = defaultdict(set)  # a name's letters in its words' order
     in_scope: set[int] = set()
     for member_id, source_id, platform, handle, display, email, placeholder, member_name in rows:
         account = _Account(member_id, source_id, platform)
@@ -181,11 +234,18 @@ def find_candidates(source: Source | None = None) -> dict[tuple[int, int], Evide
         if len(h) >= MIN_HANDLE and platform not in NO_HANDLE_PLATFORMS:
             handles[h].append(account)
             handle_compact[h].add(member_id)
-        for name in {display, member_name}:
+        for name in _with_readings(display, member_name):
             tokens = name_tokens(name)
             letters = "".join(tokens)
             if len(letters) < MIN_NAME_LETTERS:
                 continue
+            if _KANJI.search(name):
+                cjk_compact[letters].add(member_id)
+            elif len(tokens) >= 2:
+                # Family name first or last, as the person wrote it, in either order.
+                words = normalise(name).split()
+                spelled["".join(words)].add(member_id)
+                spelled["".join(reversed(words))].add(member_id)
             normal = " ".join(tokens)
             if len(tokens) >= 2:
                 names["n:" + normal][member_id] = normal
@@ -252,6 +312,17 @@ def find_candidates(source: Source | None = None) -> dict[tuple[int, int], Evide
                         1 - SIMILAR_NAME_RATIO
                     )
                     evidence.add("name", round(c, 3), "similar display name")
+
+    # A name in Chinese characters reads as one run of syllables ("张伟明" -> "zhangweiming"):
+    # it is the same name as any two-word name with the same letters ("Zhang Weiming").
+    for key, cjk_members in cjk_compact.items():
+        named = spelled.get(key, set()) | cjk_members
+        if len(named) > MAX_BLOCK:
+            continue
+        for m_a in cjk_members:
+            for m_b in named:
+                if wanted(m_a, m_b):
+                    found[pair(m_a, m_b)].add("name", SAME_NAME, "same display name")
 
     for key, handle_members in handle_compact.items():
         named = compact.get(key)

@@ -243,9 +243,9 @@ def find_candidates(source: Source | None = None) -> dict[tuple[int, int], Evide
                 cjk_compact[letters].add(member_id)
             elif len(tokens) >= 2:
                 # Family name first or last, as the person wrote it, in either order.
-                words = normalise(name).split()
-                spelled["".join(words)].add(member_id)
-                spelled["".join(reversed(words))].add(member_id)
+                in_order = normalise(name).split()
+                spelled["".join(in_order)].add(member_id)
+                spelled["".join(reversed(in_order))].add(member_id)
             normal = " ".join(tokens)
             if len(tokens) >= 2:
                 names["n:" + normal][member_id] = normal
@@ -316,11 +316,11 @@ def find_candidates(source: Source | None = None) -> dict[tuple[int, int], Evide
     # A name in Chinese characters reads as one run of syllables ("张伟明" -> "zhangweiming"):
     # it is the same name as any two-word name with the same letters ("Zhang Weiming").
     for key, cjk_members in cjk_compact.items():
-        named = spelled.get(key, set()) | cjk_members
-        if len(named) > MAX_BLOCK:
+        same_letters = spelled.get(key, set()) | cjk_members
+        if len(same_letters) > MAX_BLOCK:
             continue
         for m_a in cjk_members:
-            for m_b in named:
+            for m_b in same_letters:
                 if wanted(m_a, m_b):
                     found[pair(m_a, m_b)].add("name", SAME_NAME, "same display name")
 

@@ -18,7 +18,7 @@ from townsquare.listening.analyzers.classifier import binary_results, shipped_mo
 
 class SpamAnalyzer(Analyzer):
     name: ClassVar[str] = "spam"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         return binary_results(shipped_model(self.name), items)

@@ -195,3 +195,32 @@ def test_it_keeps_the_address_words_of_links_when_asked(shared_data: Path, tmp_p
     loaded = LinearTextModel.load(tmp_path / "spam.npz")
     assert loaded.link_words
     assert np.allclose(loaded.decision([text]), model.decision([text]), atol=1e-2)
+
+
+def test_spam_data_weights_youtube_ham_and_holds_out_whole_videos(shared_data: Path) -> None:
+    from townsquare.listening.training import (
+        SMS_WEIGHT,
+        YOUTUBE_HAM_WEIGHT,
+        _spam_data,
+        load_youtube,
+    )
+
+    full, folds = _spam_data(shared_data)
+    videos = load_youtube(shared_data)
+    n_youtube = sum(len(v) for v in videos.values())
+    youtube_y, youtube_w = full.y[:n_youtube], full.weights[:n_youtube]
+    # In-domain not-spam counts double; a spam comment once; SMS stays a side source.
+    assert set(youtube_w[youtube_y == 0]) == {YOUTUBE_HAM_WEIGHT}
+    assert set(youtube_w[youtube_y == 1]) == {1.0}
+    assert YOUTUBE_HAM_WEIGHT > 1 > SMS_WEIGHT
+    assert [name for name, _, _ in folds] == list(videos)
+    for name, train, test in folds:
+        # the other videos, whole and weighted the same way, then the side sources; never a
+        # comment of the held-out video (campaigns repeat across videos, so compare by video)
+        others = [t for other, v in videos.items() if other != name for t in v.texts]
+        assert test.texts == videos[name].texts
+        assert train.texts[: len(others)] == others
+        assert train.texts[len(others) :] == full.texts[n_youtube:]
+        assert set(train.weights[: len(others)][train.y[: len(others)] == 0]) == {
+            YOUTUBE_HAM_WEIGHT
+        }

@@ -19,6 +19,7 @@ from townsquare.care.hours import waited_hours
 from townsquare.care.models import CareSettings, ChannelPolicy, Rule
 from townsquare.community.models import Channel, Interaction, InteractionKind, Member
 from townsquare.front.labels import language_name
+from townsquare.listening.models import SentimentLabel
 
 # Kinds of interaction in which a member says something (reactions, joins and votes do not).
 SPEAKING = (
@@ -156,13 +157,15 @@ def unanswered(ctx: Context) -> Iterator[Candidate]:
 
 def bad_day(ctx: Context) -> Iterator[Candidate]:
     """A clearly negative or angry message, stronger when it is unusual for its author."""
-    rows = list(
-        Interaction.objects.filter(
+    # The label is checked here, not in SQL: with it there, PostgreSQL read every negative
+    # message of all time through their partial index (0.25 s at 2 M) to keep three days'.
+    rows = [
+        row[:-1]
+        for row in Interaction.objects.filter(
             among_people("member"),
             created_at__gte=ctx.now - BAD_DAY_WINDOW,
             created_at__lte=ctx.now,
             kind__in=SPEAKING,
-            enrichment__sentiment_label="negative",
         )
         .filter(
             Q(enrichment__sentiment__lte=BAD_DAY_COMPOUND)
@@ -177,9 +180,11 @@ def bad_day(ctx: Context) -> Iterator[Candidate]:
             "conversation_id",
             "enrichment__sentiment",
             "enrichment__emotion",
+            "enrichment__sentiment_label",
         )
         .order_by("created_at")
-    )
+        if row[-1] == SentimentLabel.NEGATIVE
+    ]
     if not rows:
         return
     members = {row[1] for row in rows}

@@ -628,7 +628,18 @@ def _write(
         # In the same transaction: a batch is never enriched without its flags.
         from townsquare.moderation.services import flag_interactions
 
-        flag_interactions(ids)
+        c = _COLUMN_INDEX
+        labels = {
+            r.id: (
+                bool(by_id[r.id][c["is_toxic"]]),
+                by_id[r.id][c["toxicity"]],
+                bool(by_id[r.id][c["is_spam"]]),
+                by_id[r.id][c["spam"]],
+            )
+            for r in batch.rows
+            if r.kind in TEXT_KINDS
+        }
+        flag_interactions(ids, prepared=batch.texts, labels=labels)
 
 
 _Analyzed = tuple[list[dict[str, dict[str, Any]]], dict[str, float]]

@@ -19,6 +19,7 @@ recount everything (`rebuild`).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -298,15 +299,36 @@ def refresh_days(days: Iterable[date], *, labels_only: bool = False) -> None:
                 _refresh_members(days=(since, until))
 
 
+# Runs of consecutive hours of one day recounted apart at most; more, and the whole day is.
+MAX_SPANS_A_DAY = 3
+
+
 def refresh_times(times: Iterable[Any], *, labels_only: bool = False) -> None:
     """As `refresh_days` for the days of these instants (the changed rows' times), but the
     hourly rows only for their hours: an import's messages span a few hours, and recounting
     two whole busy days of messages took most of a second."""
     moments = list(times)
+    hours_by_day: dict[date, set[datetime]] = defaultdict(set)
+    for t in moments:
+        hour = hour_of(t)
+        hours_by_day[hour.date()].add(hour)
+    # A day whose rows are spread over several runs of hours is recounted whole, and
+    # consecutive whole days in one statement: a run over all of history would otherwise be
+    # thousands of statements.
+    whole_days: list[date] = []
+    spans: list[tuple[datetime, datetime]] = []
+    for day, hours in hours_by_day.items():
+        day_spans = hour_runs(hours)
+        if len(day_spans) > MAX_SPANS_A_DAY:
+            whole_days.append(day)
+        else:
+            spans += day_spans
     with transaction.atomic():
-        for since, until in hour_runs(hour_of(t) for t in moments):
+        for first, last in runs(whole_days):
+            _refresh_range(first, last)
+        for since, until in spans:
             _refresh_range(since, until)
-        for first, last in runs(day_of(t) for t in moments):
+        for first, last in runs(hours_by_day):
             _refresh_keywords(first, last)
             if not labels_only:
                 _refresh_members(days=(first, last))

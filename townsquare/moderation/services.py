@@ -8,14 +8,14 @@ text changed since the decision.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.utils import timezone
 
 from townsquare.community.models import Interaction
@@ -121,47 +121,85 @@ def _reasons(
     return reasons, review
 
 
-def flag_interactions(ids: Sequence[int]) -> int:
+def flag_interactions(
+    ids: Sequence[int],
+    prepared: Mapping[int, str] | None = None,
+    labels: Mapping[int, Labels] | None = None,
+) -> int:
     """Put the messages among `ids` that are toxic, spam, or say an active watched word in the
     moderation queue, and tag those that say a tagging word. Idempotent: a re-run changes
     nothing; an item already decided is re-opened only if the message's text changed since.
     A few queries for the whole batch, whatever its size. Returns how many items were created
-    or re-opened."""
+    or re-opened.
+
+    The enrichment pipeline, which has just written them, hands over what it knows: `prepared`,
+    the texts as it prepared them (`prepared_text`), and `labels`, each text message's
+    (is_toxic, toxicity, is_spam, spam) as written: then nothing is read back but the raw text
+    of the messages it flags."""
     if not ids:
         return 0
     words = _Words.active()
     flagged: dict[int, _Flagged] = {}
     tags: list[MessageTag] = []
     reads_text = bool(words.flagging or words.tagging)
-    for start in range(0, len(ids), LOOKUP_CHUNK):
-        rows = Interaction.objects.filter(id__in=ids[start : start + LOOKUP_CHUNK])
-        rows = rows.filter(kind__in=TEXT_KINDS)
-        if not reads_text:
-            # Without watched words, only what the analyzers flagged can be flagged.
-            rows = rows.filter(Q(enrichment__is_toxic=True) | Q(enrichment__is_spam=True))
-        for pk, text, platform, toxic, toxicity, spam, spam_score in rows.values_list(
-            "id",
-            "text",
-            "source__platform",
-            "enrichment__is_toxic",
-            "enrichment__toxicity",
-            "enrichment__is_spam",
-            "enrichment__spam",
-        ):
-            prepared = prepared_text(text, platform) if reads_text else ""
-            reasons, review = _reasons(
-                prepared, bool(toxic), toxicity or 0.0, bool(spam), spam_score or 0.0, words
-            )
-            if reasons:
-                flagged[pk] = _Flagged(reasons, review, text_digest(text))
-            for word_id in sorted(find_terms(prepared, words.tagging)) if prepared else ():
-                tags.append(MessageTag(word_id=word_id, interaction_id=pk))
+    reads_raw = prepared is None
+    for pk, text, platform, toxic, toxicity, spam, spam_score in _flag_inputs(
+        ids, reads_text, reads_raw, labels if prepared is not None else None
+    ):
+        said = ""
+        if reads_text:
+            said = prepared_text(text, platform) if prepared is None else prepared.get(pk, "")
+        reasons, review = _reasons(
+            said, bool(toxic), toxicity or 0.0, bool(spam), spam_score or 0.0, words
+        )
+        if reasons:
+            flagged[pk] = _Flagged(reasons, review, text_digest(text) if reads_raw else "")
+        for word_id in sorted(find_terms(said, words.tagging)) if said else ():
+            tags.append(MessageTag(word_id=word_id, interaction_id=pk))
+    if not reads_raw and flagged:
+        for start in range(0, len(flagged), LOOKUP_CHUNK):
+            chunk = list(flagged)[start : start + LOOKUP_CHUNK]
+            for pk, text in Interaction.objects.filter(id__in=chunk).values_list("id", "text"):
+                flagged[pk].text_hash = text_digest(text)
     if not flagged and not words.tagging:
         return 0  # the usual batch: nothing to write
     with transaction.atomic():
         if words.tagging:
             _replace_tags(ids, tags, words)
         return _write_items(flagged)
+
+
+# (is_toxic, toxicity, is_spam, spam) of a message, as its Enrichment row holds them.
+Labels = tuple[bool, float | None, bool, float | None]
+
+
+def _flag_inputs(
+    ids: Sequence[int], reads_text: bool, reads_raw: bool, labels: Mapping[int, Labels] | None
+) -> Iterator[tuple[int, str, str, bool, float | None, bool, float | None]]:
+    """(id, raw text or "", platform or "", is_toxic, toxicity, is_spam, spam) of the text
+    messages among `ids` that may be flagged: from `labels` when given, else read."""
+    if labels is not None:
+        wanted = set(ids)
+        for pk, (toxic, toxicity, spam, spam_score) in labels.items():
+            if pk in wanted and (reads_text or toxic or spam):
+                yield pk, "", "", toxic, toxicity, spam, spam_score
+        return
+    for start in range(0, len(ids), LOOKUP_CHUNK):
+        rows = Interaction.objects.filter(id__in=ids[start : start + LOOKUP_CHUNK])
+        rows = rows.filter(kind__in=TEXT_KINDS)
+        if not reads_text:
+            # Without watched words, only what the analyzers flagged can be flagged.
+            rows = rows.filter(Q(enrichment__is_toxic=True) | Q(enrichment__is_spam=True))
+        yield from rows.values_list(
+            "id",
+            # The text only to prepare it here; otherwise read for the flagged alone.
+            "text" if reads_raw else Value(""),
+            "source__platform",
+            "enrichment__is_toxic",
+            "enrichment__toxicity",
+            "enrichment__is_spam",
+            "enrichment__spam",
+        )
 
 
 def _replace_tags(ids: Sequence[int], tags: list[MessageTag], words: _Words) -> None:

@@ -416,3 +416,20 @@ def test_bounds_that_are_instants_are_counted_from_the_interactions(imported: No
     assert sum(m.new_members(scope).values()) == expected
     whole_day = m.Scope(since=since.date(), until=until.date())
     assert sum(m.new_members(whole_day).values()) != expected  # Ann's first day is counted
+
+
+def test_times_spread_over_a_day_recount_the_whole_day(imported: None) -> None:
+    row = HourlyMessages.objects.order_by("hour").first()
+    assert row is not None
+    HourlyMessages.objects.filter(pk=row.pk).update(messages=999)
+    midnight = row.hour.replace(hour=0)
+    # Four runs of hours of that day, none of them the tampered row's.
+    spread = [
+        midnight + timedelta(hours=h, minutes=5)
+        for h in (1, 5, 9, 13, 17, 21)
+        if h != row.hour.hour
+    ][:4]
+    refresh_times(spread, labels_only=True)
+    direct, kept = direct_rows(), rollup_rows()
+    key = (row.hour, row.source_id, row.channel_id)
+    assert kept[key] == direct[key]

@@ -27,6 +27,7 @@ from townsquare.moderation.services import (
     do_pause_word,
     do_watch_word,
     flag_interactions,
+    text_digest,
 )
 from townsquare.moderation.tests.conftest import (
     CALM,
@@ -155,6 +156,12 @@ def test_new_messages_are_checked_for_watched_words_as_they_are_enriched(
     assert item.requires_review
     # A paused word flags nothing.
     assert not ModerationItem.objects.filter(interaction__text=CALM).exists()
+    # The pipeline hands over the texts it prepared; the item keeps the raw text's digest, as
+    # a run that reads the texts itself finds it: nothing changes then.
+    assert item.text_hash == text_digest(item.interaction.text)
+    before = snapshot()
+    assert flag_interactions(list(Interaction.objects.values_list("id", flat=True))) == 0
+    assert snapshot() == before
 
 
 def test_a_resumed_word_searches_the_messages_it_missed(

@@ -22,6 +22,7 @@ import hashlib
 import html
 import json
 import re
+import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -360,20 +361,48 @@ PARALLEL_FROM = 5000
 
 
 _POOLS: dict[int, _Parallel] = {}
+# The worker warms its pool up in a thread while it may already run an enrichment task.
+_POOLS_LOCK = threading.Lock()
+# What warming up analyses: a question, a thanks, another language, and a short text the
+# language analyzer is unsure of (which loads lingua's models).
+WARM_UP_TEXTS = (
+    "Is there a way to export the dashboard as a PDF?",
+    "Thanks a lot, that fixed it!",
+    "Bonjour, je ne trouve pas comment changer la langue de l'interface.",
+    "ok",
+)
 
 
 def _parallel(workers: int) -> _Parallel:
     """The process's pool of `workers` analyzer processes, started on first use and kept:
     each loads the models once (lingua's take seconds), so a long-running worker pays that
     once, not on every run."""
-    pool = _POOLS.get(workers)
-    if pool is None or pool.broken:
-        if not _POOLS:
-            # Stopped before the interpreter tears down the modules the pool's exit code
-            # needs; left to the garbage collector, it prints an "Exception ignored" trace.
-            atexit.register(shutdown_workers)
-        pool = _POOLS[workers] = _Parallel(workers)
-    return pool
+    with _POOLS_LOCK:
+        pool = _POOLS.get(workers)
+        if pool is None or pool.broken:
+            if not _POOLS:
+                # Stopped before the interpreter tears down the modules the pool's exit code
+                # needs; left to the garbage collector, it prints an "Exception ignored" trace.
+                atexit.register(shutdown_workers)
+            pool = _POOLS[workers] = _Parallel(workers)
+        return pool
+
+
+def warm_up(workers: int) -> float:
+    """Load the analyzers' models in this process (small runs analyse here) and, with
+    `workers` > 1, start the analyzer processes and load theirs: what `townsquare worker`
+    does as it starts, so that the first import after a start is enriched as fast as the
+    next ones. Seconds taken."""
+    started = time.perf_counter()
+    texts = list(WARM_UP_TEXTS)
+    analyze_texts(texts, [None] * len(texts))
+    if workers > 1:
+        pool = _parallel(workers).pool
+        # One job a process: each is busy loading its models while the others are handed out.
+        jobs = [pool.submit(analyze_texts, texts, [None] * len(texts)) for _ in range(workers)]
+        for job in jobs:
+            job.result()
+    return time.perf_counter() - started
 
 
 def shutdown_workers() -> None:

@@ -379,7 +379,11 @@ def test_it_gives_the_same_results_with_worker_processes(
     monkeypatch.setattr(pipeline, "PARALLEL_FROM", 0)
 
     try:
+        # As `townsquare worker` does when it starts: the processes up, their models loaded.
+        assert pipeline.warm_up(2) > 0
+        warmed = pipeline._POOLS[2]
         stats = enrich_pending(rebuild=True, workers=2, batch_size=4)
+        assert pipeline._POOLS[2] is warmed  # the run used the processes already started
     finally:
         pipeline.shutdown_workers()
 

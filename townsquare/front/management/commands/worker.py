@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import threading
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from townsquare.lib.tasks import backend_kind, backend_queues
+
+logger = logging.getLogger(__name__)
+
+
+def _warm_up() -> None:
+    from townsquare.listening.pipeline import warm_up
+
+    try:
+        seconds = warm_up(os.cpu_count() or 1)
+    except Exception:  # a failed warm-up only means the first import loads the models
+        logger.exception("could not load the analyzers' models ahead of the first import")
+        return
+    logger.info("analyzers ready in %.1f s", seconds)
 
 
 class Command(BaseCommand):
@@ -31,6 +47,10 @@ class Command(BaseCommand):
         kind = backend_kind()
         queues: list[str] = opts["queues"] or backend_queues()
         verbosity = opts["verbosity"]
+        if kind in ("db", "rq") and not opts["burst"]:
+            # The analyzers' models load now, beside the first tasks, not when the first
+            # import's enrichment needs them (about 3 s a process).
+            threading.Thread(target=_warm_up, name="analyzer warm-up", daemon=True).start()
         if kind == "db":
             call_command(
                 "db_worker",

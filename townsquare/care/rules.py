@@ -19,6 +19,7 @@ from townsquare.care.hours import waited_hours
 from townsquare.care.models import CareSettings, ChannelPolicy, Rule
 from townsquare.community.models import Channel, Interaction, InteractionKind, Member
 from townsquare.front.labels import language_name
+from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.listening.models import SentimentLabel
 
 # Kinds of interaction in which a member says something (reactions, joins and votes do not).
@@ -43,8 +44,6 @@ LANGUAGE_MIN_CHARS = 25
 # sadness.
 BAD_DAY_COMPOUND = -0.4
 HELPER_MIN_THANKS = 2
-# Ids per IN list: under SQLite's limit on a statement's parameters.
-LOOKUP_CHUNK = 900
 HELPER_MIN_ANSWERS = 3
 MAX_ANNIVERSARY_YEARS = 30
 

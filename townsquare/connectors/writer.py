@@ -44,13 +44,12 @@ from townsquare.connectors.records import (
     Record,
     RejectedRecordInfo,
 )
+from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.metrics.rollups import day_of, refresh_days
 
 # Enough to keep every conversation of a busy thread-heavy stretch of an export in memory,
 # small enough to keep a multi-million-message import's memory flat.
 CONVERSATION_CACHE_SIZE = 100_000
-# Rows per SELECT ... IN (...) look-up: under every backend's parameter limit.
-LOOKUP_CHUNK = 900
 
 INTERACTION_COLUMNS = (
     "source_id",

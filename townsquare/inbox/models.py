@@ -16,10 +16,8 @@ if TYPE_CHECKING:
     from django.db.models.sql.compiler import SQLCompiler
 
 from townsquare.community.models import Channel, Conversation, Interaction, Member, Source
+from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.listening.models import SentimentLabel
-
-# Ids per IN list: under SQLite's limit on a statement's parameters.
-LOOKUP_CHUNK = 900
 
 
 class IndexedBooleanField(models.BooleanField):  # type: ignore[type-arg]

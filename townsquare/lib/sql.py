@@ -6,6 +6,9 @@ from typing import Any
 
 from django.db import connection as default_connection
 
+# Ids per SELECT ... IN (...): under every backend's limit on a statement's parameters.
+LOOKUP_CHUNK = 900
+
 
 def seconds_between(later: str, earlier: str, connection: Any = None) -> str:
     """SQL for `later - earlier` in seconds, as a float equal to Python's

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from townsquare.community.models import Identity, Interaction, InteractionKind, Platform
 from townsquare.community.text_search import containing
+from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.listening.analyzers.base import UNSUPPORTED, TextItem
 from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
 from townsquare.listening.models import (
@@ -70,8 +71,6 @@ TEXT_KINDS = frozenset(
 HTML_PLATFORMS = frozenset({Platform.STACKEXCHANGE, Platform.MASTODON})
 # Labels do not change past this much text, and one pasted log must not stall a batch.
 MAX_ANALYZED_CHARS = 4000
-# Ids per SELECT ... IN (...): under every backend's parameter limit.
-LOOKUP_CHUNK = 900
 
 COLUMNS = (
     "interaction_id",

@@ -19,9 +19,9 @@ from django.db.models import Q, Value
 from django.utils import timezone
 
 from townsquare.community.models import Interaction
+from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.listening.models import CorrectableField
 from townsquare.listening.pipeline import (
-    LOOKUP_CHUNK,
     TEXT_KINDS,
     find_terms,
     mentions,

@@ -14,6 +14,7 @@ from ninja.errors import HttpError
 from pydantic import AfterValidator, Field
 
 from townsquare.api.access import can_write_api
+from townsquare.lib.paging import ReadOnce
 
 # The largest id a database integer column holds: a larger one is a 404, never a crash.
 MAX_ID = 2**63 - 1
@@ -48,7 +49,7 @@ class Pagination(Schema):
 
 def paginate(
     page: Pagination,
-    counted: QuerySet[M],
+    counted: QuerySet[M] | ReadOnce[M],
     convert: Callable[[M], Any],
     *,
     rows: QuerySet[M] | None = None,

@@ -9,16 +9,13 @@ rather than everybody.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar, cast
 
 from django import forms
-from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.db.models.expressions import RawSQL
 from django.forms.renderers import BaseRenderer
 from django.urls import reverse
 from django.utils import timezone
@@ -39,6 +36,7 @@ from townsquare.community.text_search import containing
 from townsquare.front import queries
 from townsquare.front.labels import language_names
 from townsquare.front.queries import DEFAULT_MEMBER_SORT, MEMBER_SORTS
+from townsquare.lib.paging import ReadOnce
 from townsquare.listening.models import Enrichment
 from townsquare.moderation.visibility import message_hidden
 from townsquare.people.models import EngagementLevel
@@ -319,17 +317,6 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def id_list(ids: list[int]) -> RawSQL:
-    """A subquery listing these ids, as one parameter whatever their number (a JSON array on
-    SQLite, an array on PostgreSQL): `pk__in` with a Python list takes one per id, more than
-    SQLite allows for a common word's tens of thousands of writers."""
-    if connection.vendor == "postgresql":
-        # As the array's text: psycopg would adapt a list element by element in Python
-        # (10 ms for a common word's 10,000 writers, twice a page).
-        return RawSQL("SELECT unnest(%s::bigint[])", ["{" + ",".join(map(str, ids)) + "}"])
-    return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])
-
-
 def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet[Member]:
     """The members these filters select, sorted, with identities and tags prefetched. Merged
     members (shown through the member they were merged into) and erased ones are left out
@@ -345,15 +332,14 @@ def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet
         # Who wrote it, from the text index (community/text_search.py): checking every
         # member for such a message read every message for the count. Not in the messages a
         # moderator hid: the list (and a segment, the same for every reader) would say who
-        # wrote their words.
-        # Read once, here: as a subquery, the count and the page would each search again.
+        # wrote their words. The list page reads it once (`listed`), not for its count and
+        # again for its page.
         wrote = (
             Interaction.objects.filter(containing(f.text), member__isnull=False)
             .exclude(message_hidden("pk"))
-            .values_list("member_id", flat=True)
-            .distinct()
+            .values("member_id")
         )
-        qs = qs.filter(pk__in=id_list(list(wrote)))
+        qs = qs.filter(pk__in=wrote)
     # Platform, source and tag select the members through their own rows (IN, the rows'
     # indexes) rather than checking every member for such a row (EXISTS): the count reads
     # every member otherwise.
@@ -393,6 +379,16 @@ def filter_members(f: MemberFilters, *, now: datetime | None = None) -> QuerySet
         if value in ("yes", "no"):
             qs = qs.filter(**{field: value == "yes"})
     return qs.prefetch_related(tags_prefetch())
+
+
+def listed(f: MemberFilters, members: QuerySet[Member]) -> QuerySet[Member] | ReadOnce[Member]:
+    """What a paginated list of `members` (selected by `f`) reads. With a text filter, its
+    ids once (the text search costs most of the page), then the page's rows by id."""
+    if not f.text:
+        return members
+    return ReadOnce(
+        members, Member.objects.prefetch_related(queries.identities_with_source(), tags_prefetch())
+    )
 
 
 def tags_prefetch() -> Prefetch[Any]:

@@ -46,7 +46,8 @@ from townsquare.front.forms import (
     LabelCorrectionForm,
     TrackedTermForm,
 )
-from townsquare.front.members_filters import MemberListForm, filter_members
+from townsquare.front.members_filters import MemberListForm, filter_members, listed
+from townsquare.lib.paging import ReadOnce
 from townsquare.listening.models import TrackedTerm
 from townsquare.listening.services import do_correct_label, do_track_term
 from townsquare.moderation.visibility import title_hidden
@@ -71,7 +72,9 @@ class LogoutView(auth_views.LogoutView):
         return response
 
 
-def paginate(request: HttpRequest, items: QuerySet[Any], per_page: int = PAGE_SIZE) -> Page[Any]:
+def paginate(
+    request: HttpRequest, items: QuerySet[Any] | ReadOnce[Any], per_page: int = PAGE_SIZE
+) -> Page[Any]:
     """The page the query string asks for; a bad or too large number gives the last page."""
     return Paginator(items, per_page).get_page(request.GET.get("page"))
 
@@ -120,7 +123,7 @@ def members(request: HttpRequest) -> HttpResponse:
     form = MemberListForm(request.GET)
     form.load_choices()
     filters = form.filters()
-    page = paginate(request, filter_members(filters))
+    page = paginate(request, listed(filters, filter_members(filters)))
     context = {
         "section": "members",
         "form": form,

@@ -24,7 +24,12 @@ from townsquare.api.schemas import (
     SegmentPage,
     SegmentPatch,
 )
-from townsquare.front.members_filters import MemberListForm, filter_members, parse_filters
+from townsquare.front.members_filters import (
+    MemberListForm,
+    filter_members,
+    listed,
+    parse_filters,
+)
 from townsquare.segments.models import Segment
 from townsquare.segments.services import (
     SegmentNameTaken,
@@ -175,5 +180,5 @@ def segment_members(
 ) -> MemberPage:
     """The members its filters select now, in the order the member list shows them (the
     segment's `sort`, or last seen first)."""
-    members = filter_members(parse_filters(_segment(segment_id).filters))
-    return MemberPage(**paginate(page, members, member_summary))
+    filters = parse_filters(_segment(segment_id).filters)
+    return MemberPage(**paginate(page, listed(filters, filter_members(filters)), member_summary))

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from townsquare.api.services import do_create_token
 from townsquare.api.tests.conftest import Api, AssertNumQueries, Community, at
-from townsquare.community.models import Identity, Member, MemberTag
+from townsquare.community.models import Identity, Interaction, Member, MemberTag
 from townsquare.lib.testing import make_staff
 from townsquare.segments import services
 from townsquare.segments.models import Segment
@@ -396,3 +396,32 @@ def test_it_lists_a_segments_members_in_the_same_number_of_queries_however_many(
     # token (1), segment with its creator (1), count (1)
     with django_assert_num_queries(3):
         assert ok(alice_api.get(f"/segments/{segment.pk}"))["member_count"] == 21
+
+
+def test_it_pages_a_segment_of_writers_reading_their_ids_once(
+    alice_api: Api, community: Community, django_assert_num_queries: AssertNumQueries
+) -> None:
+    writers = [community.ada, community.bob, community.chloe]
+    for n, member in enumerate(writers):
+        identity = member.identities.first()
+        assert identity is not None
+        Interaction.objects.create(
+            source=identity.source,
+            identity=identity,
+            member=member,
+            external_id=f"w{n}",
+            kind="message",
+            text=f"Our WebHook {n} fires twice",
+            created_at=at(n + 1),
+            imported_at=at(n + 1),
+        )
+    segment = do_save_segment(name="Hooks", filters={"text": "webhook", "sort": "name"}, actor=None)
+    response = alice_api.get(f"/segments/{segment.pk}/members", limit=2)
+    first = ok(response)
+    assert (first["count"], names(response)) == (3, ["Ada Lovelace", "Bob Builder"])
+    # token (1), segment (1), the writers' ids in order (1), page (1), identities (1), tags (1)
+    with django_assert_num_queries(6):
+        response = alice_api.get(f"/segments/{segment.pk}/members", limit=2, offset=2)
+    assert (ok(response)["count"], names(response)) == (3, ["Chloé Martin"])
+    assert [i["handle"] for i in first["items"][0]["identities"]] == ["ada", "countess"]
+    assert first["items"][0]["tags"] == ["Speaker"]

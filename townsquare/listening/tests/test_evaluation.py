@@ -90,6 +90,12 @@ def test_it_computes_the_standard_figures() -> None:
     assert figures["accuracy"] == 0.5 and figures["macro_recall"] == pytest.approx(2 / 3)
     binary = binary_figures([True, False, True, False], [0.9, 0.2, 0.6, 0.4], [1, 0, 0, 1])
     assert binary["precision"] == 0.5 and binary["recall"] == 0.5 and binary["roc_auc"] == 0.75
+    # F1 of the positive class 0.5, of the negative class 0.5: their mean
+    assert binary["f1"] == 0.5 and binary["macro_f1"] == 0.5
+    lopsided = binary_figures([True, True, True, False], [0.9, 0.8, 0.7, 0.1], [1, 1, 0, 0])
+    # positive: precision 2/3, recall 1 -> F1 0.8; negative: precision 1, recall 1/2 -> F1 2/3
+    assert lopsided["f1"] == pytest.approx(0.8)
+    assert lopsided["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 2)
 
 
 def test_it_evaluates_language_on_real_sentences(shared_data: Path) -> None:

@@ -30,7 +30,7 @@ class Command(BaseCommand):
     help = (
         "Measure an analyzer against a labelled gold set and print the standard figures: "
         "Pearson r (vader), accuracy / macro recall / macro F1 (classes), precision / recall / "
-        "F1 / ROC AUC (binary)."
+        "F1 / ROC AUC and macro F1 over both classes (binary)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -265,17 +265,24 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def describe(explanation: Mapping[str, Any]) -> str:
-    """The level and its reasons in one plain sentence, from the stored figures."""
+def describe(explanation: Mapping[str, Any], *, with_level: bool = True) -> str:
+    """The level and its reasons in one plain sentence, from the stored figures; only the
+    reasons with `with_level=False`, where the level is shown beside them."""
     level = str(explanation.get("level", ""))
-    label = str(dict(EngagementLevel.choices).get(level, level))
+    reasons = _reasons(explanation, level)
+    if not with_level:
+        return reasons[:1].upper() + reasons[1:]
+    return f"{dict(EngagementLevel.choices).get(level, level)}: {reasons}"
+
+
+def _reasons(explanation: Mapping[str, Any], level: str) -> str:
     score = float(explanation.get("score", 0.0))
     half_life = explanation.get("half_life_days", HALF_LIFE_DAYS)
     days = explanation.get("recent_days", RECENT_DAYS)
     formula = f"score {score:g} (activity weighted by kind, halved every {half_life} days)"
     if level == EngagementLevel.UNRANKED:
         who = "part of the team" if explanation.get("reason") == "team" else "an automated account"
-        return f"Not ranked: {who}; staff and bots are left out of engagement levels."
+        return f"{who}; staff and bots are left out of engagement levels."
     recent: dict[str, int] = dict(explanation.get("recent") or {})
     counted = sorted(
         ((kind, n) for kind, n in recent.items() if n), key=lambda item: (-item[1], item[0])
@@ -284,11 +291,11 @@ def describe(explanation: Mapping[str, Any]) -> str:
     if level == EngagementLevel.NEW:
         since = explanation.get("first_seen") or "recently"
         so_far = f"{did} so far" if did else "no activity yet"
-        return f"New: first seen {since}, {so_far}; {formula}."
+        return f"first seen {since}, {so_far}; {formula}."
     if level == EngagementLevel.SILENT:
         last = explanation.get("last_active")
         seen = f"last active {last}" if last else "never active"
-        return f"Silent: no interaction in the last {days} days ({seen}); {formula}."
+        return f"no interaction in the last {days} days ({seen}); {formula}."
     top = explanation.get("top_percent")
     rank = f", top {top} % of {explanation.get('ranked', 0)} ranked members" if top else ""
-    return f"{label}: {did or 'some activity'} in the last {days} days{rank}; {formula}."
+    return f"{did or 'some activity'} in the last {days} days{rank}; {formula}."

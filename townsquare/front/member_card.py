@@ -89,7 +89,7 @@ def member_card(member: Member) -> dict[str, Any]:
         "last_seen_at": person.last_seen_at,
         "message_count": message_count,
         "engagement": engagement,
-        "engagement_text": describe(engagement.explanation) if engagement else "",
+        "engagement_text": describe(engagement.explanation, with_level=False) if engagement else "",
         "languages": languages,
         "tags": [member_tag.tag for member_tag in person.member_tags.all()],
         "do_not_contact": person.do_not_contact,

@@ -83,7 +83,9 @@ def profile_context(
     engagement = Lazy(lambda: engagement_of(person))
     return {
         "engagement": engagement,
-        "engagement_text": Lazy(lambda: describe(engagement().explanation) if engagement() else ""),
+        "engagement_text": Lazy(
+            lambda: describe(engagement().explanation, with_level=False) if engagement() else ""
+        ),
         "interests": Lazy(lambda: profile.interests(person, sees_hidden=sees_hidden)),
         "expertise": Lazy(lambda: profile.expertise(person, sees_hidden=sees_hidden)),
         "contacts": Lazy(lambda: profile.people(person)),

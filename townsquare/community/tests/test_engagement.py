@@ -119,6 +119,10 @@ def test_it_explains_a_level_in_words(levels: dict[str, EngagementScore]) -> Non
     quiet = describe(levels["quiet"].explanation)
     assert quiet.startswith("Silent: no interaction in the last 90 days")
     assert describe(levels["newbie"].explanation).startswith("New: first seen")
+    # Beside a badge that names the level, the reasons alone.
+    assert describe(levels["newbie"].explanation, with_level=False).startswith("First seen")
+    assert describe(levels["staff"].explanation).startswith("Not ranked: part of the team")
+    assert describe(levels["r18"].explanation, with_level=False).startswith("19 messages in")
 
 
 def test_it_refreshes_from_the_command(levels: dict[str, EngagementScore]) -> None:

@@ -55,7 +55,8 @@ def test_it_shows_the_engagement_level_and_why(
     refresh_engagement(now=ada.last_seen_at + timedelta(days=200))
     page = _page(alice_client, ada)
     assert 'class="engagement-level engagement-silent">Silent</span>' in page
-    assert "no interaction in the last 90 days" in page
+    # The badge names the level; the sentence beside it gives the reasons without naming it again.
+    assert '<span class="engagement-why">No interaction in the last 90 days' in page
 
 
 def _timeline_count(client: Client, member: Member, **params: str) -> int:

@@ -139,3 +139,28 @@ def test_today_shows_who_to_reach_first_and_the_waiting_questions(
     assert top is not None and top.member.display_name in page
     assert "awaiting a reply" in page
     assert "Since yesterday" in page
+
+
+def test_the_queue_shows_reasons_that_say_the_same_once_with_their_number(
+    manager_client: Client, queued: Town
+) -> None:
+    item = CareItem.objects.get(member=queued.member("bob"))
+    detail = "A message in #help is waiting for a moderator (toxicity)."
+    for n in range(3):
+        CareReason.objects.create(
+            item=item,
+            member=item.member,
+            rule="moderation",
+            key=f"moderation:test{n}",
+            detail=detail,
+            strength=1.0,
+            score=1.0,
+            occurred_at=NOW,
+            created_at=NOW,
+        )
+    page = manager_client.get(reverse("care")).content.decode()
+    assert page.count(detail) == 1
+    assert 'title="3 reasons say this">× 3</span>' in page
+    # The item's own page still lists each one, with its message.
+    full = manager_client.get(reverse("care_item", args=[item.pk])).content.decode()
+    assert full.count(detail) == 3

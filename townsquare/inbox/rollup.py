@@ -16,7 +16,7 @@ Definitions (docs/metrics.md, "Time to first response"):
   count. Interaction.member is the surviving member after merges, so a merged person's other
   accounts are the opener too;
 - a conversation **awaits a reply** when it has a first message, no response, and nobody
-  marked it answered.
+  marked it answered, and its opener is not a bot (neither the member nor the account).
 """
 
 from __future__ import annotations
@@ -99,7 +99,13 @@ def _statement(scope: str, scope_params: list[Any]) -> tuple[str, list[Any]]:
         f"   WHERE a.conversation_id = c.id AND a.kind IN ({_marks(MESSAGE_KINDS)})),"
         f" {seconds_between('r.created_at', 'COALESCE(f.created_at, c.started_at)')},"
         " %s, '',"
-        " CASE WHEN f.id IS NOT NULL AND r.id IS NULL THEN %s ELSE %s END"
+        # A bot's post (a deploy notice, a feed item) waits for nobody's reply.
+        " CASE WHEN f.id IS NOT NULL AND r.id IS NULL"
+        "   AND NOT EXISTS (SELECT 1 FROM community_member om"
+        "     WHERE om.id = f.member_id AND om.is_bot = %s)"
+        "   AND NOT EXISTS (SELECT 1 FROM community_identity oi"
+        "     WHERE oi.id = f.identity_id AND oi.is_bot = %s)"
+        " THEN %s ELSE %s END"
         " FROM community_conversation c"
         " LEFT JOIN community_interaction f ON f.id = ("
         "   SELECT i.id FROM community_interaction i"
@@ -124,6 +130,8 @@ def _statement(scope: str, scope_params: list[Any]) -> tuple[str, list[Any]]:
         False,
         *MESSAGE_KINDS,
         now,
+        True,
+        True,
         True,
         False,
         *MESSAGE_KINDS,

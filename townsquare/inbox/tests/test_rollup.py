@@ -369,7 +369,10 @@ def _expected(*, reactions: bool) -> dict[int, dict[str, Any]]:
             "first_responder": response.member_id if response else None,
             "last_activity_at": max((i.created_at for i in rows), default=None),
             "message_count": len(messages),
-            "awaiting_reply": first is not None and response is None,
+            "awaiting_reply": first is not None
+            and response is None
+            and opener not in bot_members
+            and first.identity_id not in bot_accounts,
         }
     return expected
 
@@ -424,3 +427,43 @@ def test_it_tells_which_of_some_conversations_await_a_reply(community: Community
     ids = [waiting.pk, answered.pk, never_rolled_up.pk, waiting.pk]
     assert awaiting_among(ids) == {waiting.pk}
     assert awaiting_among([]) == set()
+
+
+def test_a_bots_post_awaits_no_reply(community: Community) -> None:
+    ada = community.member("Ada")
+    ci = community.member("CI", bot=True)
+    feed = community.member("Feed", bot_account=True)  # only the account is marked
+    deploys, news, question = (community.conversation() for _ in range(3))
+    community.say(deploys, ci, 0, text="Docs deployed")
+    community.say(news, feed, 0, text="New release out")
+    community.say(question, ada, 0, text="How do I deploy the docs?")
+    refresh_states()
+    waiting = set(
+        ConversationState.objects.filter(awaiting_reply=True).values_list(
+            "conversation_id", flat=True
+        )
+    )
+    assert waiting == {question.pk}
+    # Unmarked, its posts wait like anyone's.
+    do_mark_member(member=ci, actor=None, is_bot=False)
+    assert ConversationState.objects.get(conversation=deploys).awaiting_reply
+
+
+def test_the_migration_takes_bots_posts_out_of_the_inbox(community: Community) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    ada = community.member("Ada")
+    ci = community.member("CI", bot=True)
+    feed = community.member("Feed", bot_account=True)
+    talks = [community.conversation() for _ in range(3)]
+    for talk, author in zip(talks, [ada, ci, feed], strict=True):
+        community.say(talk, author, 0)
+    refresh_states()
+    ConversationState.objects.update(awaiting_reply=True)  # as the rollup left them before
+    migration = importlib.import_module("townsquare.inbox.migrations.0004_bots_await_no_reply")
+    migration.clear_bots_posts(None, SimpleNamespace(connection=connection))
+    waiting = ConversationState.objects.filter(awaiting_reply=True)
+    assert list(waiting.values_list("conversation_id", flat=True)) == [talks[0].pk]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -25,6 +27,11 @@ from townsquare.community.models import (
     Touchpoint,
 )
 from townsquare.community.services import do_mark_member
+from townsquare.front.members_filters import MemberFilters as PageFilters
+from townsquare.front.members_filters import filter_members as filter_page_members
+from townsquare.front.queries import MEMBER_SORTS
+from townsquare.lib.paging import ReadOnce
+from townsquare.people.models import EngagementLevel
 
 router = Router(tags=["members"])
 MemberId = PathEx[int, P(ge=1, le=2**63 - 1)]
@@ -46,6 +53,51 @@ class MemberFilters(Schema):
     last_seen_before: AwareTime | None = None
     include_merged: bool = Field(False, description="Also list members merged into another.")
     include_erased: bool = Field(False, description="Also list members whose data was erased.")
+    # The member list page's other filters, with the names and meanings a segment saves.
+    text: str | None = Field(
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=NO_NUL,
+        description="Members who wrote this in a message, in any letter case (messages a "
+        "moderator hid are left out).",
+    )
+    channel: Id | None = Field(None, description="A channel's id: members who wrote there.")
+    language: str | None = Field(
+        None, pattern=r"^[a-z]{2,3}$", description="Members who wrote in it (ISO 639 code)."
+    )
+    level: EngagementLevel | None = Field(None, description="Engagement level.")
+    sentiment: Literal["negative30", "negative90", "negative"] | None = Field(
+        None,
+        description="Mostly negative over the last 30 or 90 days, or all time "
+        '(docs/metrics.md, "Mostly negative").',
+    )
+    is_team: bool | None = None
+    is_bot: bool | None = None
+    do_not_contact: bool | None = None
+    sort: Literal["name", "last_seen", "first_seen", "interactions"] = Field(
+        "name", description="Name (the default), last seen, first seen or interactions."
+    )
+
+    def page_filters(self) -> PageFilters:
+        """The filters this list shares with the member list page, as the page reads them
+        (merged and erased members are this list's own choice)."""
+
+        def flag(value: bool | None) -> str:
+            return "" if value is None else "yes" if value else "no"
+
+        return PageFilters(
+            text=(self.text or "").strip(),
+            channel=self.channel,
+            language=self.language or "",
+            level=self.level or "",
+            sentiment=self.sentiment or "",
+            team=flag(self.is_team),
+            bot=flag(self.is_bot),
+            dnc=flag(self.do_not_contact),
+            merged=True,
+            erased=True,
+        )
 
 
 def filter_members(filters: MemberFilters) -> QuerySet[Member]:
@@ -80,7 +132,11 @@ def filter_members(filters: MemberFilters) -> QuerySet[Member]:
             members = members.filter(**{f"{field}__gte": after})
         if before is not None:
             members = members.filter(**{f"{field}__lt": before})
-    return members
+    shared = filters.page_filters()
+    if shared != PageFilters(merged=True, erased=True):
+        members = members.filter(pk__in=filter_page_members(shared).values("pk"))
+    _, ordering = MEMBER_SORTS[filters.sort]
+    return members.order_by(*ordering)
 
 
 def _with_tags_and_identities(members: QuerySet[Member]) -> QuerySet[Member]:
@@ -127,6 +183,11 @@ def list_members(
 ) -> MemberPage:
     """Members by name, without those merged into another or erased unless asked."""
     members = filter_members(filters)
+    if filters.page_filters().text:
+        # The text search is most of the cost: read the ids once, not for the count and again
+        # for the page.
+        listing = ReadOnce(members, _with_tags_and_identities(Member.objects.all()))
+        return MemberPage(**paginate(page, listing, member_summary))
     rows = _with_tags_and_identities(members)
     return MemberPage(**paginate(page, members, member_summary, rows=rows))
 

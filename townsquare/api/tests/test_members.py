@@ -4,18 +4,23 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
 
 from townsquare.api.tests.conftest import Api, AssertNumQueries, Community, at
+from townsquare.community.engagement import refresh_engagement
 from townsquare.community.models import (
     AuditAction,
     AuditEntry,
     Identity,
+    Interaction,
     KnowledgeEntry,
     Member,
     MemberTag,
     Note,
     Touchpoint,
 )
+from townsquare.moderation.models import ModerationItem
 
 
 def names(response: Any) -> list[str]:
@@ -214,3 +219,85 @@ def test_it_lists_and_shows_identities(alice_api: Api, community: Community) -> 
         "1",
     )
     assert "raw" not in one
+
+
+def _wrote(member: Member, text: str, n: int) -> Interaction:
+    identity = member.identities.first()
+    assert identity is not None
+    return Interaction.objects.create(
+        source=identity.source,
+        identity=identity,
+        member=member,
+        external_id=f"said{n}",
+        kind="message",
+        text=text,
+        created_at=at(n + 1),
+        imported_at=at(n + 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("api", "page", "expected"),
+    [
+        (
+            {"text": "WEBHOOK"},
+            {"text": "WEBHOOK", "sort": "name"},
+            ["Ada Lovelace", "Chloé Martin"],
+        ),
+        ({"text": "webhook", "sort": "last_seen"}, {"text": "webhook"}, None),
+        ({"is_team": True}, {"team": "yes", "sort": "name"}, ["Bob Builder"]),
+        ({"is_team": False, "sort": "interactions"}, {"team": "no", "sort": "interactions"}, None),
+        (
+            {"do_not_contact": False, "is_bot": False},
+            {"dnc": "no", "bot": "no", "sort": "name"},
+            None,
+        ),
+        ({"level": "new"}, {"level": "new", "sort": "name"}, None),
+        (
+            {"text": "webhook", "platform": "github"},
+            {"text": "webhook", "sort": "name", "platform": "github"},
+            ["Ada Lovelace", "Chloé Martin"],
+        ),
+        (
+            {"text": "webhook", "include_erased": True, "is_team": True},
+            {"text": "webhook", "team": "yes", "erased": "on"},
+            [],
+        ),
+    ],
+)
+def test_it_filters_members_as_the_member_list_page_does(
+    alice: User,
+    alice_api: Api,
+    community: Community,
+    api: dict[str, Any],
+    page: dict[str, Any],
+    expected: list[str] | None,
+) -> None:
+    _wrote(community.ada, "The webhook fires twice", 0)
+    _wrote(community.chloe, "Which Webhook URL?", 1)
+    hidden = _wrote(community.bob, "webhook spam here", 2)
+    ModerationItem.objects.create(interaction=hidden, text_hash="x", is_hidden=True)
+    Member.objects.filter(pk=community.bob.pk).update(is_team=True)
+    refresh_engagement()
+    response = alice_api.get("/members", **api)
+    browser = Client()
+    browser.force_login(alice)
+    listed = browser.get(reverse("members"), page)
+    on_the_page = [m.display_name for m in listed.context["page"].object_list]
+    assert names(response) == on_the_page
+    assert response.json()["count"] == len(on_the_page)
+    if expected is not None:
+        assert on_the_page == expected
+
+
+def test_it_lists_writers_of_a_text_reading_their_ids_once(
+    alice_api: Api, community: Community, django_assert_num_queries: AssertNumQueries
+) -> None:
+    for n, member in enumerate([community.ada, community.bob, community.chloe]):
+        _wrote(member, f"webhook number {n}", n)
+    alice_api.get("/members")  # the token's last use is recorded once a minute: not below
+    # token (1), the writers' ids in order (1), page (1), tags (1), identities (1)
+    with django_assert_num_queries(5):
+        response = alice_api.get("/members", text="webhook", limit=2, offset=1)
+    assert names(response) == ["Bob Builder", "Chloé Martin"]
+    assert response.json()["count"] == 3

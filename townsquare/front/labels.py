@@ -31,6 +31,15 @@ EMOTION_NAMES = {
     "optimism": "optimistic",
     "sadness": "sad",
 }
+# The sentiment a mood needs before its badge is shown. The model learnt from tweets that all
+# carry one of its four moods, so it names one for any text ("Can you post the full
+# traceback?" reads as anger at 0.85): a neutral message shows no mood.
+EMOTION_SENTIMENT = {
+    "anger": SentimentLabel.NEGATIVE,
+    "sadness": SentimentLabel.NEGATIVE,
+    "joy": SentimentLabel.POSITIVE,
+    "optimism": SentimentLabel.POSITIVE,
+}
 # Keywords shown per message: the first few say what it is about; more is noise.
 MAX_KEYWORDS = 5
 
@@ -198,7 +207,8 @@ def build_labels(
     # The emotion model learnt English tweets: where sentiment cannot judge the language,
     # its emotion is a guess, not shown unless a person set it.
     judged = e.sentiment_label != SentimentLabel.UNSUPPORTED
-    if e.emotion in EMOTION_NAMES and ((judged and score >= STRONG_EMOTION) or emotion_mark):
+    felt = judged and e.sentiment_label == EMOTION_SENTIMENT.get(e.emotion)
+    if e.emotion in EMOTION_NAMES and ((felt and score >= STRONG_EMOTION) or emotion_mark):
         add(
             Badge(
                 EMOTION_NAMES[e.emotion],

@@ -10,10 +10,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from townsquare.community.models import Conversation, Interaction, Member
 from townsquare.connectors.models import ImportRun
 from townsquare.connectors.slack.tests.export import write_slack_export
+from townsquare.front.labels import build_labels
 from townsquare.front.tests.conftest import ANSWER, FRENCH, NEGATIVE, QUESTION, SPAM, THANKS
 from townsquare.lib.testing import import_export
 from townsquare.listening.models import Enrichment, LabelCorrection
@@ -347,3 +349,32 @@ def test_it_shows_what_a_member_is_interested_in(alice_client: Client, tmp_path:
     assert "axis labels" in interests
     # A word used once is not a topic.
     assert "coffee" not in interests
+
+
+@pytest.mark.parametrize(
+    ("emotion", "sentiment", "shown"),
+    [
+        ("anger", "negative", "frustrated"),
+        ("anger", "neutral", None),  # "Can you post the full traceback?": no mood
+        ("anger", "positive", None),
+        ("sadness", "negative", "sad"),
+        ("joy", "positive", "joyful"),
+        ("optimism", "neutral", None),
+        ("joy", "negative", None),
+    ],
+)
+def test_it_shows_a_mood_only_where_the_sentiment_carries_one(
+    emotion: str, sentiment: str, shown: str | None
+) -> None:
+    enrichment = Enrichment(
+        analyzed=True,
+        sentiment_label=sentiment,
+        sentiment=-0.5 if sentiment == "negative" else 0.5 if sentiment == "positive" else 0.0,
+        emotion=emotion,
+        emotion_scores={emotion: 0.85},
+        enriched_at=timezone.now(),
+    )
+    moods = [
+        b.text for b in build_labels(enrichment, [], [], {}).badges if b.kind.startswith("emotion")
+    ]
+    assert moods == ([shown] if shown else [])

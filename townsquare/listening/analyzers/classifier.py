@@ -16,6 +16,7 @@ for the non-English texts we are asked to score anyway.
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -66,7 +67,21 @@ def _link_words(match: re.Match[str]) -> str:
     return " httpurl " + " ".join(w for w in words if w != "www")[:80] + " "
 
 
-def normalize(text: str, link_words: bool = False) -> str:
+# Markup a raw export may still carry: a byte-order mark, line-break and inline tags, HTML
+# entities ("&#39;", "&amp;"). Genuine messages reach the analyzers as plain text (pipeline
+# `prepared_text`), but YouTube comments in the public spam data carry all of these (every one
+# ends in U+FEFF), so a model trained on them learned "looks like a YouTube export" as spam.
+_BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_INLINE_TAG = re.compile(r"</?(?:a|b|i|u|s|em|strong|span|div|p)\b[^>]*>", re.IGNORECASE)
+
+
+def strip_markup(text: str) -> str:
+    """Text without a byte-order mark, line-break/inline tags and HTML entities."""
+    text = _INLINE_TAG.sub(" ", _BR.sub("\n", text.replace("\ufeff", "")))
+    return html.unescape(text) if "&" in text else text
+
+
+def normalize(text: str, link_words: bool = False, plain: bool = False) -> str:
     """Lower-cased text with links reduced to one marker and spacing collapsed.
 
     Links become " httpurl " because their presence is the signal, their exact address noise
@@ -74,9 +89,11 @@ def normalize(text: str, link_words: bool = False) -> str:
     without a scheme stays as text. With `link_words` (the spam model) the marker is followed by
     the words of the address, capped, so that where a link points counts, not only that there
     is one. The text is padded with spaces so that word starts and ends are n-grams of their
-    own, like scikit-learn's `char_wb`.
+    own, like scikit-learn's `char_wb`. With `plain` (the spam model) markup is stripped first
+    (`strip_markup`).
     """
-    text = text[:MAX_CHARS].lower().replace("\x00", " ")
+    text = strip_markup(text[:MAX_CHARS]) if plain else text[:MAX_CHARS]
+    text = text.lower().replace("\x00", " ")
     text = _URL.sub(_link_words, text) if link_words else _URL.sub(" httpurl ", text)
     # One digit stands for all: a phone number or a view count matters by its shape, not value.
     text = _DIGIT.sub("0", _REPEAT.sub(r"\1\1\1", text))
@@ -84,10 +101,10 @@ def normalize(text: str, link_words: bool = False) -> str:
 
 
 def hashed_ngrams(
-    texts: Sequence[str], bits: int = DEFAULT_BITS, link_words: bool = False
+    texts: Sequence[str], bits: int = DEFAULT_BITS, link_words: bool = False, plain: bool = False
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(row, bucket) of every byte n-gram of every text, in row order (duplicates kept)."""
-    joined = "\x00".join(normalize(t, link_words) for t in texts).encode("utf-8")
+    joined = "\x00".join(normalize(t, link_words, plain) for t in texts).encode("utf-8")
     buf = np.frombuffer(joined, dtype=np.uint8)
     length = len(buf)
     is_sep = buf == 0
@@ -136,6 +153,36 @@ def features(
     return matrix
 
 
+def ngram_counts(
+    texts: Sequence[str], bits: int = DEFAULT_BITS, link_words: bool = False, plain: bool = False
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """(row, bucket, count) of every distinct byte n-gram of every text, sorted by row."""
+    rows, cols = hashed_ngrams(texts, bits, link_words, plain)
+    keys, counts = np.unique((rows << bits) | cols, return_counts=True)
+    return keys >> bits, keys & ((1 << bits) - 1), counts.astype(np.float64)
+
+
+def idf_of(doc_freq: npt.NDArray[np.int64], n_docs: int) -> npt.NDArray[np.float32]:
+    """Smoothed inverse document frequency, as scikit-learn's `TfidfTransformer` computes it."""
+    return (np.log((n_docs + 1) / (doc_freq + 1.0)) + 1.0).astype(np.float32)
+
+
+def tfidf_features(
+    texts: Sequence[str],
+    idf: npt.NDArray[np.float32],
+    bits: int = DEFAULT_BITS,
+    link_words: bool = False,
+) -> sp.csr_matrix:
+    """The training matrix of a `tfidf` model: (1 + log count) * idf per distinct n-gram of the
+    markup-stripped text, rows scaled to unit L2 norm (so length does not decide the score)."""
+    rows, cols, counts = ngram_counts(texts, bits, link_words, plain=True)
+    values = (1.0 + np.log(counts)) * idf[cols]
+    norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(texts)))
+    values /= np.maximum(norms, 1e-12)[rows]
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+    return sp.csr_matrix((values, cols, indptr), shape=(len(texts), 1 << bits))
+
+
 @dataclass(frozen=True)
 class LinearTextModel:
     """A linear model over hashed n-grams; binary models have one weight column, others one per
@@ -149,22 +196,50 @@ class LinearTextModel:
     norm_power: float = 0.5
     link_words: bool = False
     meta: dict[str, Any] = field(default_factory=dict)
+    # With document frequencies (the spam model since v5) the features are those of
+    # `tfidf_features`: markup stripped, (1 + log count) * idf, unit L2 rows.
+    doc_freq: npt.NDArray[np.int64] | None = None
+    n_docs: int = 0
+    idf: npt.NDArray[np.float32] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        idf = (
+            np.zeros(0, np.float32) if self.doc_freq is None else idf_of(self.doc_freq, self.n_docs)
+        )
+        object.__setattr__(self, "idf", idf)
 
     @property
     def binary(self) -> bool:
         return bool(self.weights.shape[1] == 1)
+
+    @property
+    def tfidf(self) -> bool:
+        return self.doc_freq is not None
 
     def decision(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         n = len(texts)
         k = self.weights.shape[1]
         if n == 0:
             return np.zeros((0, k))
+        if self.doc_freq is not None:
+            return self._tfidf_decision(texts)
         rows, cols = hashed_ngrams(texts, self.bits, self.link_words)
         scale = 1.0 / np.maximum(np.bincount(rows, minlength=n), 1) ** self.norm_power
         picked = self.weights[cols]
         out = np.empty((n, k))
         for j in range(k):
             out[:, j] = np.bincount(rows, weights=picked[:, j], minlength=n) * scale
+        return out + self.intercepts
+
+    def _tfidf_decision(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
+        n, k = len(texts), self.weights.shape[1]
+        rows, cols, counts = ngram_counts(texts, self.bits, self.link_words, plain=True)
+        values = (1.0 + np.log(counts)) * self.idf[cols]
+        norms = np.maximum(np.sqrt(np.bincount(rows, weights=values**2, minlength=n)), 1e-12)
+        picked = self.weights[cols]
+        out = np.empty((n, k))
+        for j in range(k):
+            out[:, j] = np.bincount(rows, weights=values * picked[:, j], minlength=n) / norms
         return out + self.intercepts
 
     def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
@@ -181,10 +256,17 @@ class LinearTextModel:
     def save(self, path: Path, arrays: Mapping[str, npt.NDArray[Any]] | None = None) -> None:
         """Only the weights the training touched are stored, as float16: the rest are zero.
         `arrays` are stored beside them as they are (the sentiment model's dense weights)."""
-        nonzero = np.flatnonzero(np.any(self.weights != 0, axis=1))
+        used = np.any(self.weights != 0, axis=1)
+        if self.doc_freq is not None:
+            used |= self.doc_freq > 0
+        nonzero = np.flatnonzero(used)
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written only when set, so a model without it saves exactly as before this option.
         extra: dict[str, Any] = {"link_words": np.array(True)} if self.link_words else {}
+        if self.doc_freq is not None:
+            # Document frequencies are whole numbers: stored exactly, the idf is recomputed.
+            extra["doc_freq"] = self.doc_freq[nonzero].astype(np.uint32)
+            extra["n_docs"] = np.array(self.n_docs)
         extra.update(arrays or {})
         with path.open("wb") as fh:
             np.savez_compressed(
@@ -212,6 +294,10 @@ class LinearTextModel:
             values = arrays["values"].astype(np.float32)
             weights = np.zeros((1 << bits, values.shape[1]), dtype=np.float32)
             weights[index] = values
+            doc_freq = None
+            if "doc_freq" in arrays.files:
+                doc_freq = np.zeros(1 << bits, dtype=np.int64)
+                doc_freq[index] = arrays["doc_freq"].astype(np.int64)
             return cls(
                 labels=tuple(meta["labels"]),
                 weights=weights,
@@ -221,6 +307,8 @@ class LinearTextModel:
                 norm_power=float(arrays["norm_power"]),
                 link_words="link_words" in arrays.files and bool(arrays["link_words"]),
                 meta=meta,
+                doc_freq=doc_freq,
+                n_docs=int(arrays["n_docs"]) if "n_docs" in arrays.files else 0,
             )
 
 

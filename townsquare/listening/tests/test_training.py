@@ -224,3 +224,35 @@ def test_spam_data_weights_youtube_ham_and_holds_out_whole_videos(shared_data: P
         assert set(train.weights[: len(others)][train.y[: len(others)] == 0]) == {
             YOUTUBE_HAM_WEIGHT
         }
+
+
+def test_a_tfidf_model_strips_markup_and_round_trips(shared_data: Path, tmp_path: Path) -> None:
+    from townsquare.listening.analyzers.classifier import normalize, strip_markup
+    from townsquare.listening.training import fit_tfidf
+
+    # YouTube exports end every comment with a byte-order mark and carry HTML entities and
+    # line-break tags; the spam model reads them as the plain text a real import gives.
+    raw = "I&#39;m new here<br />check my channel \ufeff"
+    assert strip_markup(raw) == "I'm new here\ncheck my channel "
+    assert normalize(raw, plain=True) == normalize("I'm new here check my channel")
+    sms = load_sms(shared_data)
+    model = fit_tfidf(subset(sms, np.arange(500)), c=10.0, bits=16, link_words=True)
+    model.save(tmp_path / "spam.npz")
+    loaded = LinearTextModel.load(tmp_path / "spam.npz")
+    assert loaded.tfidf and loaded.link_words and loaded.n_docs == 500
+    assert loaded.doc_freq is not None and model.doc_freq is not None
+    assert np.array_equal(loaded.doc_freq, model.doc_freq)
+    test = subset(sms, np.arange(500, 1500))
+    scores = loaded.probabilities(test.texts)[:, 0]
+    assert np.allclose(scores, model.probabilities(test.texts)[:, 0], atol=1e-2)
+    assert roc_auc_score(test.y, scores) > 0.9
+    # Markup does not change the score, and an empty text scores the intercept.
+    assert np.allclose(loaded.decision([raw]), loaded.decision([strip_markup(raw)]))
+    assert np.isfinite(loaded.decision([""])).all()
+
+
+def test_fit_binary_chooses_c_on_its_own_threshold_split(shared_data: Path) -> None:
+    sms = load_sms(shared_data)
+    model = fit_binary(subset(sms, np.arange(600)), alpha=1e-5, bits=16, tfidf_c=(1.0, 100.0))
+    assert model.tfidf and model.meta["c"] in (1.0, 100.0)
+    assert 0.2 <= model.threshold <= 0.8

@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from email_reply_parser import EmailReplyParser
 
 from townsquare.community.models import Identity, Interaction, InteractionKind, Platform
 from townsquare.community.text_search import containing
@@ -52,7 +53,7 @@ from townsquare.listening.models import (
 
 # Bumped when the pipeline itself changes what it stores (text preparation, column mapping):
 # like an analyzer's version, it makes every row stale.
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: mail analysed without its quotes and signature
 
 # Kinds where a person wrote words; the others carry a name at most (a reaction's emoji).
 TEXT_KINDS = frozenset(
@@ -69,6 +70,9 @@ TEXT_KINDS = frozenset(
 )
 # Sources whose bodies are HTML.
 HTML_PLATFORMS = frozenset({Platform.STACKEXCHANGE, Platform.MASTODON})
+# Mail whose replies quote what they answer ("On Mon, … wrote:" and "> " lines) and end with a
+# signature: the analyzers judge the writer's own words only.
+MAIL_PLATFORMS = frozenset({Platform.MBOX})
 # Labels do not change past this much text, and one pasted log must not stall a batch.
 MAX_ANALYZED_CHARS = 4000
 
@@ -537,8 +541,20 @@ def latest_corrections(ids: Sequence[int]) -> dict[int, dict[str, Any]]:
 
 
 def prepared_text(text: str, platform: str) -> str:
-    """The text the analyzers see: HTML bodies as plain text."""
-    return html_to_text(text) if platform in HTML_PLATFORMS else text
+    """The text the analyzers see: HTML bodies as plain text, a mail's own words (what it
+    quotes of earlier mail belongs to their writers: its question is not this reply's, its
+    words not this reply's keywords)."""
+    if platform in HTML_PLATFORMS:
+        return html_to_text(text)
+    if platform in MAIL_PLATFORMS:
+        return own_words(text)
+    return text
+
+
+def own_words(mail: str) -> str:
+    """A mail body without the earlier mail it quotes and without its signature, as GitHub's
+    reply parser reads mail (email-reply-parser). Inline answers between quotes are kept."""
+    return str(EmailReplyParser.parse_reply(mail.replace("\r\n", "\n")))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from townsquare.community.models import Interaction, InteractionKind, Member
 from townsquare.connectors.models import ImportRun
 from townsquare.connectors.slack.tests.export import write_slack_export
 from townsquare.lib.testing import import_export
+from townsquare.listening.analyzers.base import TextItem
 from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
 from townsquare.listening.models import Enrichment, TermMatch, Thanks, TrackedTerm
 from townsquare.listening.pipeline import (
@@ -23,6 +24,7 @@ from townsquare.listening.pipeline import (
     enrich_pending,
     find_stale,
     html_to_text,
+    own_words,
     version_key,
 )
 from townsquare.listening.services import do_track_term
@@ -415,3 +417,45 @@ def test_the_enrichment_an_import_queues_reads_only_what_it_wrote(tmp_path: Path
     backend = task_backends["default"]
     assert isinstance(backend, DummyBackend)
     assert backend.results[-1].kwargs == {"since": run.started_at.isoformat()}
+
+
+def test_it_reads_a_mails_own_words() -> None:
+    reply = (
+        "Did you run R CMD check --as-cran first\r\n"
+        "\r\n"
+        "-- \r\n"
+        "Jane Doe\r\n"
+        "\r\n"
+        "On Mon, 3 Jun 2024 10:00:00 +0200, Tom wrote:\r\n"
+        "> Why does my package fail on Windows?\r\n"
+        "> It builds fine here.\r\n"
+    )
+    assert own_words(reply) == "Did you run R CMD check --as-cran first"
+    inline = "Tom wrote:\n> Which version?\n\n4.4.1.\n\n> And the OS?\nWindows 11.\n"
+    assert "4.4.1." in own_words(inline) and "Windows 11." in own_words(inline)
+    assert "Which version" not in own_words(inline)
+    assert own_words("On Mon, Tom wrote:\n> only quoted\n").strip() == ""
+
+
+def test_it_analyses_mail_without_what_it_quotes(shared_data: Path) -> None:
+    archive = shared_data / "mbox_r_package_devel"
+    import_export("mbox", archive / "2024q3.txt", source="r-package-devel")
+    enrich_pending()
+    replies = Interaction.objects.filter(text__contains="wrote:", text__regex=r"\n> ")
+    assert replies.count() >= 50
+    rows = Enrichment.objects.filter(interaction__in=replies, analyzed=True)
+    # "wrote" and the quoted mail's words were every reply's top keywords.
+    assert not any("wrote" in row.keywords for row in rows)
+    # The labels are those of the reply's own words: a reply that quotes a question asks
+    # nothing unless it asks itself.
+    question = get_analyzer("question")
+    checked = changed = 0
+    for row in rows.select_related("interaction"):
+        text = row.interaction.text
+        own = question.analyze([TextItem(own_words(text), language="en")])[0]["is_question"]
+        whole = question.analyze([TextItem(text, language="en")])[0]["is_question"]
+        if row.language == "en":
+            assert row.is_question == own
+            checked += 1
+            changed += own != whole
+    assert checked >= 50 and changed >= 5

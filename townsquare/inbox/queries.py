@@ -16,7 +16,8 @@ from townsquare.community.models import Conversation, Source
 from townsquare.front import queries as front_queries
 from townsquare.inbox.forms import AGES, InboxFilters
 from townsquare.inbox.models import Claim, ConversationState
-from townsquare.listening.pipeline import HTML_PLATFORMS, html_to_text
+from townsquare.lib.mail import own_words
+from townsquare.listening.pipeline import HTML_PLATFORMS, MAIL_PLATFORMS, html_to_text
 from townsquare.moderation.visibility import message_hidden
 
 # The first message's text is read this far for the excerpt: a pasted log stays in the database.
@@ -101,6 +102,8 @@ def excerpt(text: str, platform: str) -> str:
     """The start of a message as one line of plain text (the template escapes it)."""
     if platform in HTML_PLATFORMS:
         text = html_to_text(_OPEN_TAG.sub("", text))
+    elif platform in MAIL_PLATFORMS:
+        text = own_words(text) or text
     line = " ".join(text.split())
     return line if len(line) <= EXCERPT_LENGTH else line[: EXCERPT_LENGTH - 1] + "…"
 

@@ -36,10 +36,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from email_reply_parser import EmailReplyParser
 
 from townsquare.community.models import Identity, Interaction, InteractionKind, Platform
 from townsquare.community.text_search import containing
+from townsquare.lib.mail import own_words
 from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.listening.analyzers.base import UNSUPPORTED, TextItem
 from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
@@ -549,12 +549,6 @@ def prepared_text(text: str, platform: str) -> str:
     if platform in MAIL_PLATFORMS:
         return own_words(text)
     return text
-
-
-def own_words(mail: str) -> str:
-    """A mail body without the earlier mail it quotes and without its signature, as GitHub's
-    reply parser reads mail (email-reply-parser). Inline answers between quotes are kept."""
-    return str(EmailReplyParser.parse_reply(mail.replace("\r\n", "\n")))
 
 
 @dataclass

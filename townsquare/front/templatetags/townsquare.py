@@ -15,6 +15,7 @@ from django.utils.html import escape, format_html, linebreaks, urlize
 from django.utils.safestring import SafeString, mark_safe
 
 from townsquare.connectors.models import ImportRun
+from townsquare.lib.mail import own_words
 
 register = template.Library()
 
@@ -23,6 +24,7 @@ NOTHING = "\u2013"
 
 # Platforms whose text is HTML: it is sanitised, everything else is escaped as plain text.
 HTML_PLATFORMS = frozenset({"stackexchange", "mastodon"})
+MAIL_PLATFORM = "mbox"
 ALLOWED_TAGS = frozenset(
     {"p", "br", "a", "code", "pre", "em", "strong", "ul", "ol", "li", "blockquote"}
 )
@@ -111,9 +113,28 @@ def render_body(text: object, platform: str = "") -> SafeString:
     if text is None:
         return mark_safe("")
     value = str(text)
-    plain = platform not in HTML_PLATFORMS
-    html = _plain_to_html(value, platform) if plain else _sanitise_html(value)
+    if platform not in HTML_PLATFORMS:
+        html = _plain_to_html(value, platform)
+        if platform == MAIL_PLATFORM:
+            html = _with_quotes_folded(value, html, platform)
+    else:
+        html = _sanitise_html(value)
     return mark_safe(html)  # noqa: S308 - sanitised by nh3 or built from escaped parts
+
+
+def _with_quotes_folded(mail: str, whole: str, platform: str) -> str:
+    """A mail shown by its own words, the whole of it (quotes and signature) one click away:
+    replies quote the thread above them, which reads again and again down a conversation."""
+    own = own_words(mail).strip()
+    if not own or own == mail.strip():
+        return whole
+    # Both parts are HTML built from escaped text (_plain_to_html).
+    return (
+        _plain_to_html(own, platform)
+        + '<details class="mail-quoted"><summary>Whole mail, with what it quotes</summary>'
+        + whole
+        + "</details>"
+    )
 
 
 def _slack_token_text(sigil: str, body: str) -> str:

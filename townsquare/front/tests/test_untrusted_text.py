@@ -149,6 +149,25 @@ def test_it_keeps_only_web_and_mail_links_in_html() -> None:
     assert html.count("href=") == 1
 
 
+def test_it_shows_a_mail_by_its_own_words_with_the_quotes_folded() -> None:
+    mail = (
+        f"Try a clean library first {HOSTILE}\n\n-- \nJane\n\n"
+        "On Mon, 3 Jun 2024, Tom wrote:\n> Why does it fail? <b>now</b>\n"
+    )
+    html = render_body(mail, "mbox")
+    own, _, folded = html.partition('<details class="mail-quoted">')
+    assert "Try a clean library first" in own
+    assert "Why does it fail" not in own and "Jane" not in own
+    # Nothing is lost: the whole mail is one click away, escaped like the rest.
+    assert "<summary>Whole mail, with what it quotes</summary>" in folded
+    assert "Jane" in folded and "&gt; Why does it fail? &lt;b&gt;now&lt;/b&gt;" in folded
+    assert "<script" not in html and "<b>" not in html
+    assert_safe(html)
+    # A mail without quotes or signature is shown as it is.
+    assert render_body("Just a question?", "mbox") == render_body("Just a question?", "slack")
+    assert "<details" not in render_body("On Mon, Tom wrote:\n> only quoted", "mbox")
+
+
 def test_it_treats_markdown_and_other_platforms_as_text() -> None:
     html = render_body("<b>bold</b> **md**", "github")
     assert "&lt;b&gt;bold&lt;/b&gt; **md**" in html

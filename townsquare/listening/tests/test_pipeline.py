@@ -14,6 +14,7 @@ from django_tasks.backends.dummy import DummyBackend
 from townsquare.community.models import Interaction, InteractionKind, Member
 from townsquare.connectors.models import ImportRun
 from townsquare.connectors.slack.tests.export import write_slack_export
+from townsquare.lib.mail import own_words
 from townsquare.lib.testing import import_export
 from townsquare.listening.analyzers.base import TextItem
 from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
@@ -24,7 +25,6 @@ from townsquare.listening.pipeline import (
     enrich_pending,
     find_stale,
     html_to_text,
-    own_words,
     version_key,
 )
 from townsquare.listening.services import do_track_term

@@ -153,6 +153,8 @@ def readable(text: object, platform: str = "") -> str:
     value = str(text or "")
     if platform == "slack":
         value = _slack_unescape(value)
+    elif platform == MAIL_PLATFORM:  # a mail's excerpt starts with its own words
+        value = own_words(value) or value
     return SLACK_TOKEN.sub(lambda m: _slack_token_text(m.group(1), m.group(2)), value)
 
 

@@ -27,7 +27,7 @@ from townsquare.connectors.records import (
 )
 from townsquare.digest.content import week_of
 from townsquare.digest.services import do_build_digest, do_send_digest
-from townsquare.front.templatetags.townsquare import http_url_or_empty, render_body
+from townsquare.front.templatetags.townsquare import http_url_or_empty, readable, render_body
 from townsquare.front.tests.exports import SlackExport, write_records
 from townsquare.front.tests.test_access import _page_patterns
 from townsquare.front.tests.test_roles import _url
@@ -166,6 +166,9 @@ def test_it_shows_a_mail_by_its_own_words_with_the_quotes_folded() -> None:
     # A mail without quotes or signature is shown as it is.
     assert render_body("Just a question?", "mbox") == render_body("Just a question?", "slack")
     assert "<details" not in render_body("On Mon, Tom wrote:\n> only quoted", "mbox")
+    # An excerpt (a profile's example messages) starts with the mail's own words too.
+    assert readable(mail, "mbox").startswith("Try a clean library first")
+    assert "Jane" not in readable(mail, "mbox")
 
 
 def test_it_treats_markdown_and_other_platforms_as_text() -> None:

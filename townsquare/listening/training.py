@@ -485,10 +485,17 @@ YOUTUBE_HAM_WEIGHT = 2.0
 # YouTube ham a fifth of them share a link. Without them the model learned "link = spam" and
 # flagged 85% of the held-out community messages with a link.
 COMMUNITY_AS_HAM_WEIGHT = 1.0
-# As not-offensive for toxicity the weight is small: OffensEval is the only source of what abuse
-# looks like, and 0.3 is the most that kept its val macro F1 at 0.70 while halving the false
-# flags on held-out community text (0.1: 15% → 0.3: 9%).
-COMMUNITY_AS_NOT_TOXIC_WEIGHT = 0.3
+# As not-offensive for toxicity the weights are small: OffensEval is the only source of what
+# abuse looks like. v2 used the community texts alone at 0.3 (9.1% of held-out community
+# messages flagged, short questions such as "Can you post the full traceback?" among them: a
+# tweet-only model reads ordinary English bigrams and "you" as offensive, more so the longer the
+# text). v3 adds the not-spam SMS and YouTube comments (CC BY 4.0) as everyday non-tweet chat
+# that is not offensive: with the community texts at 0.5, the two at 0.3 and alpha 1e-5 the
+# held-out community flag rate fell to 2.6% (1.7% under 8 words) for val macro F1 0.717 (v2
+# 0.705), offensive F1 0.637 (0.639), ROC AUC 0.786 (0.794); see docs/evaluation.md.
+COMMUNITY_AS_NOT_TOXIC_WEIGHT = 0.5
+SMS_HAM_AS_NOT_TOXIC_WEIGHT = 0.3
+YOUTUBE_HAM_AS_NOT_TOXIC_WEIGHT = 0.3
 
 
 def community_train(data: Path, labels: tuple[str, ...], weight: float) -> Dataset:
@@ -540,9 +547,26 @@ def _spam_data(data: Path) -> tuple[Dataset, list[tuple[str, Dataset, Dataset]]]
     return concat([*videos.values(), sms, tweets, community]), folds
 
 
+def _ham_as_not_toxic(dataset: Dataset, labels: tuple[str, ...], weight: float) -> Dataset:
+    """The not-spam texts of a spam set, as not-offensive at `weight` (spam is dropped: it is
+    not chat, and some of it is crude)."""
+    keep = np.flatnonzero(dataset.y == 0)
+    return Dataset([dataset.texts[i] for i in keep], np.zeros(len(keep), dtype=np.int64), labels,
+                   np.full(len(keep), weight), dataset.sources)  # fmt: skip
+
+
 def _toxicity_data(data: Path) -> tuple[Dataset, list[tuple[str, Dataset, Dataset]]]:
     tweets = load_tweeteval(data, "offensive", "train")
-    train = concat([tweets, community_train(data, tweets.labels, COMMUNITY_AS_NOT_TOXIC_WEIGHT)])
+    labels = tweets.labels
+    train = concat(
+        [
+            tweets,
+            community_train(data, labels, COMMUNITY_AS_NOT_TOXIC_WEIGHT),
+            _ham_as_not_toxic(load_sms(data), labels, SMS_HAM_AS_NOT_TOXIC_WEIGHT),
+            *(_ham_as_not_toxic(video, labels, YOUTUBE_HAM_AS_NOT_TOXIC_WEIGHT)
+              for video in load_youtube(data).values()),
+        ]
+    )  # fmt: skip
     return train, [("tweeteval_offensive_val", train, load_tweeteval(data, "offensive", "val"))]
 
 
@@ -574,13 +598,18 @@ RECIPES = {
     ),
     "toxicity": Recipe(
         "toxicity",
-        3e-5,
+        # 1e-5 rather than 3e-5 (v2): with the extra not-offensive chat, weaker regularisation
+        # kept more of the tweets' ranking (5-fold CV on the train split only, ROC AUC: 1e-5
+        # 0.766, 2e-5 0.754, 3e-5 0.755, 1e-4 0.737).
+        1e-5,
         _toxicity_data,
-        "TweetEval offensive train + Stack Exchange posts/comments and Slack messages as "
-        "not-offensive (weight 0.3); figures on TweetEval offensive val and flag rates on "
-        "GitHub, mbox, Mastodon and Reddit texts, never trained on. Davidson et al. (MIT) "
-        "was tried as extra data and lowered val F1 (its 'offensive' is mostly slurs in another "
-        "register), so it is not used",
+        "TweetEval offensive train + Stack Exchange posts/comments and Slack messages (weight "
+        "0.5) + not-spam SMS (UCI SMS Spam Collection) and not-spam YouTube comments (UCI YouTube "
+        "Spam Collection), weight 0.3 each, as not-offensive; figures on TweetEval offensive val "
+        "and flag rates on GitHub, mbox, Mastodon and Reddit texts, never trained on. Davidson et "
+        "al. (MIT) was tried as extra data and lowered val F1 (its 'offensive' is mostly slurs in "
+        "another register; its 'neither' tweets as not-offensive: macro F1 0.688), so it is not "
+        "used",
     ),
     "emotion": Recipe(
         "emotion",

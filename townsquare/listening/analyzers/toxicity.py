@@ -1,10 +1,11 @@
 """Toxicity score and flag: insults, threats, profanity aimed at someone.
 
 A logistic regression over hashed byte n-grams trained on the OffensEval 2019 tweets of
-TweetEval ("offensive") plus genuine community messages (Stack Exchange, Slack) as not-offensive
-at a small weight, so that ordinary technical talk and complaints about software are flagged
-less; its flag threshold was chosen on a split of the training data, never on the evaluation
-split (see trained/toxicity.json). OffensEval counts profanity and words like "stupid" as
+TweetEval ("offensive") plus genuine community messages (Stack Exchange, Slack) and everyday
+chat (the not-spam SMS and YouTube comments) as not-offensive at small weights, so that ordinary
+technical talk, short questions and complaints about software are flagged less; its flag
+threshold was chosen on a split of the training data, never on the evaluation split (see
+trained/toxicity.json). OffensEval counts profanity and words like "stupid" as
 offensive whoever they aim at, so the score ranks; it does not prove abuse.
 """
 
@@ -19,7 +20,7 @@ from townsquare.listening.analyzers.classifier import binary_results, shipped_mo
 
 class ToxicityAnalyzer(Analyzer):
     name: ClassVar[str] = "toxicity"
-    version: ClassVar[str] = "2"
+    version: ClassVar[str] = "3"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         return binary_results(shipped_model(self.name), items)

@@ -60,7 +60,17 @@ def test_it_flags_few_genuine_community_messages_it_never_saw(shared_data: Path)
     spam = np.mean([r["flag"] for r in SpamAnalyzer().analyze([TextItem(t) for t in texts])])
     toxic = np.mean([r["flag"] for r in ToxicityAnalyzer().analyze([TextItem(t) for t in texts])])
     assert spam < 0.03
-    assert toxic < 0.15
+    assert toxic < 0.05
+
+
+def test_it_does_not_flag_short_neutral_questions() -> None:
+    # v2 flagged these (0.63 and 0.59 over a 0.56 threshold): a tweet-trained model reads "you"
+    # and plain English as offensive unless it also learns from ordinary chat.
+    texts = ["Can you post the full traceback?", "I've been stuck on this for two hours.",
+             "Good point.", "Any update on this?", "Which version are you on?"]  # fmt: skip
+    assert not any(r["flag"] for r in ToxicityAnalyzer().analyze([TextItem(t) for t in texts]))
+    (insult,) = ToxicityAnalyzer().analyze([TextItem("you are an idiot")])
+    assert insult["flag"]
 
 
 def test_it_scores_frustration_at_software_below_an_insult() -> None:

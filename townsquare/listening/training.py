@@ -331,20 +331,6 @@ def subset(dataset: Dataset, index: Labels) -> Dataset:
                    dataset.weights[index], dataset.sources)  # fmt: skip
 
 
-def choose_threshold(
-    dataset: Dataset,
-    *,
-    alpha: float,
-    bits: int = DEFAULT_BITS,
-    norm_power: float = 0.5,
-    link_words: bool = False,
-    tfidf_c: float | None = None,
-) -> float:
-    """The threshold with the best F1 on a held-back 20% of the training data."""
-    return _best_threshold(dataset, alpha=alpha, bits=bits, norm_power=norm_power,
-                           link_words=link_words, tfidf_c=tfidf_c)[1]  # fmt: skip
-
-
 def _best_threshold(
     dataset: Dataset,
     *,
@@ -390,12 +376,10 @@ def fit_binary(
                                         link_words=link_words, tfidf_c=c)  # fmt: skip
         tried.append((f1, threshold, c))
     _, threshold, chosen = max(tried, key=lambda t: t[0])  # max keeps the first of equals
-    if chosen is None:
-        return fit(dataset, alpha=alpha, bits=bits, threshold=threshold, norm_power=norm_power,
-                   link_words=link_words)  # fmt: skip
-    model = fit(dataset, alpha=alpha, bits=bits, threshold=threshold, link_words=link_words,
-                tfidf_c=float(chosen))  # fmt: skip
-    return dataclasses.replace(model, meta={"c": float(chosen)})
+    c = None if chosen is None else float(chosen)
+    model = fit(dataset, alpha=alpha, bits=bits, threshold=threshold, norm_power=norm_power,
+                link_words=link_words, tfidf_c=c)  # fmt: skip
+    return model if c is None else dataclasses.replace(model, meta={"c": c})
 
 
 def binary_figures(model: LinearTextModel, gold: Dataset) -> dict[str, Any]:

@@ -173,7 +173,7 @@ def tfidf_features(
     bits: int = DEFAULT_BITS,
     link_words: bool = False,
 ) -> sp.csr_matrix:
-    """The training matrix of a `tfidf` model: (1 + log count) * idf per distinct n-gram of the
+    """The feature matrix of a `tfidf` model: (1 + log count) * idf per distinct n-gram of the
     markup-stripped text, rows scaled to unit L2 norm (so length does not decide the score)."""
     rows, cols, counts = ngram_counts(texts, bits, link_words, plain=True)
     values = (1.0 + np.log(counts)) * idf[cols]
@@ -232,15 +232,8 @@ class LinearTextModel:
         return out + self.intercepts
 
     def _tfidf_decision(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        n, k = len(texts), self.weights.shape[1]
-        rows, cols, counts = ngram_counts(texts, self.bits, self.link_words, plain=True)
-        values = (1.0 + np.log(counts)) * self.idf[cols]
-        norms = np.maximum(np.sqrt(np.bincount(rows, weights=values**2, minlength=n)), 1e-12)
-        picked = self.weights[cols]
-        out = np.empty((n, k))
-        for j in range(k):
-            out[:, j] = np.bincount(rows, weights=values * picked[:, j], minlength=n) / norms
-        return out + self.intercepts
+        matrix = tfidf_features(texts, self.idf, self.bits, self.link_words)
+        return np.asarray(matrix @ self.weights, dtype=np.float64) + self.intercepts
 
     def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
         """(n, 1) probability of the positive class, or (n, k) rows summing to 1."""

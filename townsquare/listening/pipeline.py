@@ -47,7 +47,6 @@ from townsquare.listening.models import (
     CorrectableField,
     TermKind,
     TermMatch,
-    Thanks,
     TrackedTerm,
 )
 
@@ -300,15 +299,15 @@ def enrich_pending(
         total = min(total, limit) if limit else total
     parallel = _parallel(workers) if workers > 1 and total >= PARALLEL_FROM else None
     stats = EnrichStats()
-    touched: set[int] = set()  # conversations with a message (re)labelled, for the inbox
-    times: set[Any] = set()  # times of the rows (re)labelled, for the metrics' rollups
+    touched: set[int] = set()  # conversations with a message relabelled, for the inbox
+    times: set[Any] = set()  # times of the rows relabelled, for the metrics' rollups
 
     def finish(
         batch: _Batch, results: list[dict[str, dict[str, Any]]], seconds: dict[str, float]
     ) -> None:
-        _write(batch, results, versions)
-        touched.update(r.conversation_id for r in batch.rows if r.conversation_id is not None)
-        times.update(r.created_at for r in batch.rows)
+        relabelled = _write(batch, results, versions)
+        touched.update(r.conversation_id for r in relabelled if r.conversation_id is not None)
+        times.update(r.created_at for r in relabelled)
         stats.add(_batch_stats(batch, seconds, 0.0))
         if progress:
             progress(len(batch.rows), total)
@@ -492,6 +491,61 @@ class _Row:
     conversation_id: int | None
     parent_member_id: int | None
     platform: str
+    # The labels other tables count (see _Labels) as the row had them; None: never enriched.
+    before: _Labels | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    """The labels that other tables are computed from: the metrics' rollups (sentiment and
+    keywords of analyzed messages) and the inbox (a conversation's first message's question,
+    language and sentiment). A row whose labels are the same as before changes neither, so
+    those are refreshed for the rows whose labels changed only: a re-enrichment after a new
+    spam model recounts nothing."""
+
+    analyzed: bool
+    language: str
+    sentiment_label: str
+    sentiment: float | None
+    is_question: bool
+    keywords: str
+
+    @classmethod
+    def of(cls, values: Sequence[Any]) -> _Labels:
+        """From (analyzed, language, sentiment_label, sentiment, is_question, keywords) as
+        stored (SQLite's 0/1 for booleans, NULL language) or as a row about to be."""
+        analyzed, language, label, sentiment, is_question, keywords = values
+        return cls(
+            bool(analyzed),
+            language or "",
+            label or "",
+            None if sentiment is None else float(sentiment),
+            bool(is_question),
+            keywords if isinstance(keywords, str) else _JSON.encode(keywords),
+        )
+
+    def counts_as(self, other: _Labels) -> bool:
+        """Whether both count the same everywhere: keywords compared as lists (PostgreSQL
+        writes jsonb back in its own spelling)."""
+        if self == other:
+            return True
+        return (
+            self.analyzed,
+            self.language,
+            self.sentiment_label,
+            self.sentiment,
+            self.is_question,
+        ) == (
+            other.analyzed,
+            other.language,
+            other.sentiment_label,
+            other.sentiment,
+            other.is_question,
+        ) and json.loads(self.keywords) == json.loads(other.keywords)
+
+
+_LABEL_COLUMNS = ("analyzed", "language", "sentiment_label", "sentiment", "is_question", "keywords")
+_LABEL_INDEX = [_COLUMN_INDEX[name] for name in _LABEL_COLUMNS]
 
 
 def _chunks(items: Sequence[int], size: int = LOOKUP_CHUNK) -> Iterable[Sequence[int]]:
@@ -506,14 +560,31 @@ def _read(ids: Sequence[int]) -> list[_Row]:
             placeholders = ", ".join(["%s"] * len(chunk))
             cursor.execute(
                 "SELECT i.id, i.kind, i.text, i.source_id, i.member_id, i.content_hash,"  # noqa: S608
-                " i.created_at, i.conversation_id, p.member_id, s.platform"
+                " i.created_at, i.conversation_id, p.member_id, s.platform,"
+                " o.interaction_id, " + ", ".join(f"o.{c}" for c in _LABEL_COLUMNS) + ""
                 " FROM community_interaction i"
                 " JOIN community_source s ON s.id = i.source_id"
                 " LEFT JOIN community_interaction p ON p.id = i.parent_id"
+                " LEFT JOIN listening_enrichment o ON o.interaction_id = i.id"
                 " WHERE i.id IN (" + placeholders + ")",
                 list(chunk),
             )
-            rows.extend(_Row(*row) for row in cursor.fetchall())
+            for row in cursor.fetchall():
+                rows.append(
+                    _Row(
+                        id=row[0],
+                        kind=row[1],
+                        text=row[2],
+                        source_id=row[3],
+                        member_id=row[4],
+                        content_hash=row[5],
+                        created_at=row[6],
+                        conversation_id=row[7],
+                        parent_member_id=row[8],
+                        platform=row[9],
+                        before=None if row[10] is None else _Labels.of(row[11:]),
+                    )
+                )
     rows.sort(key=lambda r: r.id)
     return rows
 
@@ -590,9 +661,9 @@ def enrich_batch(
     versions = versions or current_versions()
     batch = _prepare(interaction_ids)
     results, seconds = analyze_texts(*batch.analyzer_input())
-    _write(batch, results, versions)
-    refresh_conversations(r.conversation_id for r in batch.rows)
-    refresh_rollups(r.created_at for r in batch.rows)
+    relabelled = _write(batch, results, versions)
+    refresh_conversations(r.conversation_id for r in relabelled)
+    refresh_rollups(r.created_at for r in relabelled)
     return _batch_stats(batch, seconds, time.perf_counter() - started)
 
 
@@ -626,10 +697,11 @@ def _batch_stats(batch: _Batch, analyzer_seconds: dict[str, float], seconds: flo
 
 def _write(
     batch: _Batch, results: list[dict[str, dict[str, Any]]], versions: dict[str, str]
-) -> None:
-    """Turn the analyzers' results into rows, apply corrections, write it all at once."""
+) -> list[_Row]:
+    """Turn the analyzers' results into rows, apply corrections, write it all at once.
+    Returns the rows whose labels changed (`_Labels`), for the tables counted from them."""
     if not batch.rows:
-        return
+        return []
     enriched_at = connection.ops.adapt_datetimefield_value(timezone.now())
     fixed: dict[str, Any] = {
         "versions": _JSON.encode(versions),
@@ -657,11 +729,14 @@ def _write(
     terms = _active_terms()
     matches = _term_matches(batch.texts, terms)
     ids = [r.id for r in batch.rows]
+    # Thanks and term matches are written with an interaction's enrichment: one enriched for
+    # the first time has none to replace.
+    enriched = [r.id for r in batch.rows if r.before is not None]
     with transaction.atomic():
         _upsert(values)
-        _replace_thanks(ids, thanks)
+        _replace_thanks(enriched, thanks)
         if terms:
-            _replace_matches(ids, matches, terms)
+            _replace_matches(enriched, matches, terms)
         # In the same transaction: a batch is never enriched without its flags.
         from townsquare.moderation.services import flag_interactions
 
@@ -677,6 +752,21 @@ def _write(
             if r.kind in TEXT_KINDS
         }
         flag_interactions(ids, prepared=batch.texts, labels=labels)
+    return _relabelled(batch, by_id)
+
+
+def _relabelled(batch: _Batch, by_id: dict[int, list[Any]]) -> list[_Row]:
+    """The batch's rows whose labels (`_Labels`) are not what they were."""
+    found: list[_Row] = []
+    for r in batch.rows:
+        row = by_id[r.id]
+        if r.before is None:
+            # Never enriched: as good as unanalyzed, unless analyzed now or corrected.
+            if row[_ANALYZED] or r.id in batch.corrections:
+                found.append(r)
+        elif not _Labels.of([row[i] for i in _LABEL_INDEX]).counts_as(r.before):
+            found.append(r)
+    return found
 
 
 _Analyzed = tuple[list[dict[str, dict[str, Any]]], dict[str, float]]
@@ -728,29 +818,46 @@ def _flag(result: dict[str, Any], *names: str) -> bool:
 
 def _fill(row: list[Any], result: dict[str, dict[str, Any]]) -> None:
     """Copy the analyzers' results into the row's columns."""
-    c = _COLUMN_INDEX
     language = result["language"]
     sentiment = result["sentiment"]
     question = result["question"]
     emotion = result.get("emotion", {})
     toxicity = result.get("toxicity", {})
     spam = result.get("spam", {})
-    row[c["analyzed"]] = True
-    row[c["language"]] = language.get("language")
-    row[c["language_confidence"]] = float(language.get("confidence") or 0.0)
     compound = sentiment.get("compound")
-    row[c["sentiment"]] = None if compound is None else float(compound)
-    row[c["sentiment_label"]] = str(sentiment.get("label") or UNSUPPORTED)
-    row[c["is_question"]] = _flag(question, "is_question", "flag")
-    row[c["question_score"]] = float(question.get("score") or 0.0)
-    row[c["is_gratitude"]] = _flag(result["gratitude"], "is_gratitude", "flag")
-    row[c["emotion"]] = str(emotion.get("label") or "")
-    row[c["emotion_scores"]] = _JSON.encode(emotion.get("scores") or {})
-    row[c["toxicity"]] = float(toxicity.get("score") or 0.0)
-    row[c["is_toxic"]] = _flag(toxicity, "flag", "is_toxic")
-    row[c["spam"]] = float(spam.get("score") or 0.0)
-    row[c["is_spam"]] = _flag(spam, "flag", "is_spam")
-    row[c["keywords"]] = _JSON.encode(list(result["keywords"].get("keywords") or []))
+    # Positions looked up once (module constants): this runs for every analyzed message.
+    row[_ANALYZED] = True
+    row[_LANGUAGE] = language.get("language")
+    row[_LANGUAGE_CONFIDENCE] = float(language.get("confidence") or 0.0)
+    row[_SENTIMENT] = None if compound is None else float(compound)
+    row[_SENTIMENT_LABEL] = str(sentiment.get("label") or UNSUPPORTED)
+    row[_IS_QUESTION] = _flag(question, "is_question", "flag")
+    row[_QUESTION_SCORE] = float(question.get("score") or 0.0)
+    row[_IS_GRATITUDE] = _flag(result["gratitude"], "is_gratitude", "flag")
+    row[_EMOTION] = str(emotion.get("label") or "")
+    row[_EMOTION_SCORES] = _JSON.encode(emotion.get("scores") or {})
+    row[_TOXICITY] = float(toxicity.get("score") or 0.0)
+    row[_IS_TOXIC] = _flag(toxicity, "flag", "is_toxic")
+    row[_SPAM] = float(spam.get("score") or 0.0)
+    row[_IS_SPAM] = _flag(spam, "flag", "is_spam")
+    row[_KEYWORDS] = _JSON.encode(list(result["keywords"].get("keywords") or []))
+
+
+_ANALYZED = _COLUMN_INDEX["analyzed"]
+_LANGUAGE = _COLUMN_INDEX["language"]
+_LANGUAGE_CONFIDENCE = _COLUMN_INDEX["language_confidence"]
+_SENTIMENT = _COLUMN_INDEX["sentiment"]
+_SENTIMENT_LABEL = _COLUMN_INDEX["sentiment_label"]
+_IS_QUESTION = _COLUMN_INDEX["is_question"]
+_QUESTION_SCORE = _COLUMN_INDEX["question_score"]
+_IS_GRATITUDE = _COLUMN_INDEX["is_gratitude"]
+_EMOTION = _COLUMN_INDEX["emotion"]
+_EMOTION_SCORES = _COLUMN_INDEX["emotion_scores"]
+_TOXICITY = _COLUMN_INDEX["toxicity"]
+_IS_TOXIC = _COLUMN_INDEX["is_toxic"]
+_SPAM = _COLUMN_INDEX["spam"]
+_IS_SPAM = _COLUMN_INDEX["is_spam"]
+_KEYWORDS = _COLUMN_INDEX["keywords"]
 
 
 def _apply_corrections(row: list[Any], fields: dict[str, Any]) -> None:
@@ -801,7 +908,11 @@ def _upsert(values: list[list[Any]]) -> None:
 # Thanks --------------------------------------------------------------------------------------
 
 
-def _thanks(thanked: list[tuple[_Row, list[str]]]) -> list[Thanks]:
+# A Thanks row as written: interaction, from member, to member, the message's time (as read).
+_ThanksRow = tuple[int, int, int, Any]
+
+
+def _thanks(thanked: list[tuple[_Row, list[str]]]) -> list[_ThanksRow]:
     """Whom each gratitude message thanks: the members it mentions, or else the author of the
     message it replies to; never its own author."""
     if not thanked:
@@ -820,19 +931,11 @@ def _thanks(thanked: list[tuple[_Row, list[str]]]) -> list[Thanks]:
     # A chat thread's replies all point at its first message, often the thanker's own
     # question: then the thanks go to whoever spoke last in the thread before them.
     previous = _previous_speakers([(r, author) for r, author, targets in chosen if not targets])
-    found: list[Thanks] = []
+    found: list[_ThanksRow] = []
     for r, author, targets in chosen:
         if not targets and r.id in previous:
             targets = {previous[r.id]}
-        for to_member in sorted(targets):
-            found.append(
-                Thanks(
-                    interaction_id=r.id,
-                    from_member_id=author,
-                    to_member_id=to_member,
-                    created_at=_aware(r.created_at),
-                )
-            )
+        found.extend((r.id, author, to_member, r.created_at) for to_member in sorted(targets))
     return found
 
 
@@ -916,10 +1019,18 @@ def _delete_for(table: str, ids: list[int], extra: str = "", params: Sequence[An
             )
 
 
-def _replace_thanks(ids: list[int], thanks: list[Thanks]) -> None:
+def _replace_thanks(ids: list[int], thanks: list[_ThanksRow]) -> None:
     _delete_for("listening_thanks", ids)
     if thanks:
-        Thanks.objects.bulk_create(thanks)
+        # Through the cursor: a batch has dozens of thanks, and bulk_create's model instances
+        # cost more than the inserts. The time goes back as it was read.
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "INSERT INTO listening_thanks"
+                " (interaction_id, from_member_id, to_member_id, created_at)"
+                " VALUES (%s, %s, %s, %s)",
+                thanks,
+            )
 
 
 # Tracked terms -------------------------------------------------------------------------------

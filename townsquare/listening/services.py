@@ -24,6 +24,7 @@ from townsquare.listening.pipeline import (
     normalize_term,
     prepared_text,
     refresh_conversations,
+    refresh_rollups,
 )
 
 if TYPE_CHECKING:
@@ -136,6 +137,8 @@ def do_correct_label(
         enrichment.corrected = sorted({*enrichment.corrected, field})
         enrichment.save(update_fields=[field, "corrected"])
         refresh_conversations([interaction.conversation_id])  # the inbox keeps first labels
+        if field == CorrectableField.SENTIMENT_LABEL:
+            refresh_rollups([interaction.created_at])  # the pulse counts sentiment by the hour
     return correction
 
 

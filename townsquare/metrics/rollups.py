@@ -301,20 +301,31 @@ def refresh_days(days: Iterable[date], *, labels_only: bool = False) -> None:
 
 # Runs of consecutive hours of one day recounted apart at most; more, and the whole day is.
 MAX_SPANS_A_DAY = 3
+# Runs of hours recounted apart in one refresh at most; more, and every day is recounted whole.
+MAX_SPANS = 64
+
+
+def _distinct_hours(times: Iterable[Any]) -> Iterable[Any]:
+    """The times, one per hour where that is cheap to see: SQLite's stored text starts with
+    'YYYY-MM-DD HH' (tens of thousands of rows' times, a few hundred hours)."""
+    seen: dict[Any, Any] = {}
+    for t in times:
+        seen.setdefault(t[:13] if isinstance(t, str) else t, t)
+    return seen.values()
 
 
 def refresh_times(times: Iterable[Any], *, labels_only: bool = False) -> None:
     """As `refresh_days` for the days of these instants (the changed rows' times), but the
     hourly rows only for their hours: an import's messages span a few hours, and recounting
     two whole busy days of messages took most of a second."""
-    moments = list(times)
     hours_by_day: dict[date, set[datetime]] = defaultdict(set)
-    for t in moments:
-        hour = hour_of(t)
+    for hour in {hour_of(t) for t in _distinct_hours(times)}:
         hours_by_day[hour.date()].add(hour)
     # A day whose rows are spread over several runs of hours is recounted whole, and
     # consecutive whole days in one statement: a run over all of history would otherwise be
-    # thousands of statements.
+    # thousands of statements. So is every day when there are many runs of hours in all (an
+    # enrichment of months of history): one statement per run of days beats one per run of
+    # hours, even counting the hours nobody changed.
     whole_days: list[date] = []
     spans: list[tuple[datetime, datetime]] = []
     for day, hours in hours_by_day.items():
@@ -323,6 +334,8 @@ def refresh_times(times: Iterable[Any], *, labels_only: bool = False) -> None:
             whole_days.append(day)
         else:
             spans += day_spans
+    if len(spans) > MAX_SPANS:
+        whole_days, spans = list(hours_by_day), []
     with transaction.atomic():
         for first, last in runs(whole_days):
             _refresh_range(first, last)

@@ -28,10 +28,13 @@ from townsquare.connectors.records import (
 from townsquare.connectors.writer import Writer
 from townsquare.inbox.rollup import refresh_states
 from townsquare.listening import pulse
+from townsquare.listening.analyzers.registry import get_analyzer
 from townsquare.listening.models import Enrichment, SentimentLabel
 from townsquare.listening.pipeline import enrich_pending
 from townsquare.listening.pulse import MESSAGE_KINDS, SUPPORTED_LABELS, trends
+from townsquare.listening.services import do_correct_label
 from townsquare.metrics import definitions as m
+from townsquare.metrics import rollups
 from townsquare.metrics.models import (
     DailyKeywords,
     DailyMemberActivity,
@@ -433,3 +436,59 @@ def test_times_spread_over_a_day_recount_the_whole_day(imported: None) -> None:
     direct, kept = direct_rows(), rollup_rows()
     key = (row.hour, row.source_id, row.channel_id)
     assert kept[key] == direct[key]
+
+
+def test_enrichment_recounts_only_the_hours_whose_labels_changed(
+    imported: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    HourlyMessages.objects.update(messages=999)  # a recount puts the true number back
+    DailyKeywords.objects.update(messages=999)
+    enrich_pending(rebuild=True)  # the same analyzers, the same labels: nothing to recount
+    assert set(HourlyMessages.objects.values_list("messages", flat=True)) == {999}
+    assert set(DailyKeywords.objects.values_list("messages", flat=True)) == {999}
+
+    # A new sentiment model that finds every message negative: every hour is relabelled.
+    sentiment = type(get_analyzer("sentiment"))
+    monkeypatch.setattr(sentiment, "version", sentiment.version + "-gloomy")
+    monkeypatch.setattr(
+        sentiment,
+        "analyze",
+        lambda self, items: [{"compound": -0.5, "label": SentimentLabel.NEGATIVE} for _ in items],
+    )
+    enrich_pending()
+    assert rollup_rows() == direct_rows()
+
+
+def test_a_corrected_sentiment_is_counted(imported: None) -> None:
+    praise = Interaction.objects.get(external_id="m1")
+
+    def negative_in_its_hour() -> int:
+        return sum(
+            r.negative
+            for r in HourlyMessages.objects.filter(channel=praise.channel_id)
+            if r.hour == hour_of(praise.created_at)
+        )
+
+    before = negative_in_its_hour()
+    do_correct_label(
+        interaction=praise, field="sentiment_label", value=SentimentLabel.NEGATIVE, user=None
+    )
+    assert negative_in_its_hour() == before + 1
+    assert rollup_rows() == direct_rows()
+
+
+def test_many_runs_of_hours_recount_whole_days(
+    imported: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rollups, "MAX_SPANS", 1)
+    rows = list(HourlyMessages.objects.order_by("hour"))
+    first, last = rows[0], rows[-1]
+    assert first.hour.date() != last.hour.date()
+    HourlyMessages.objects.filter(pk__in=[first.pk, last.pk]).update(messages=999)
+    # Two runs of hours, one on each row's day, neither of them the tampered rows' hours.
+    times = [
+        first.hour.replace(hour=(first.hour.hour + 5) % 24),
+        last.hour.replace(hour=(last.hour.hour + 5) % 24),
+    ]
+    refresh_times(times, labels_only=True)
+    assert rollup_rows() == direct_rows()

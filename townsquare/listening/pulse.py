@@ -454,6 +454,14 @@ def topics_by_channel(
     return {channel_id: items[:limit] for channel_id, items in found.items()}
 
 
+# Topics are what the community talks about in the open: a message a moderator hid (spam, abuse)
+# gives none, nor counts in the shares' denominators. SQL on an interaction aliased `i`.
+NOT_HIDDEN = (
+    "NOT EXISTS (SELECT 1 FROM moderation_moderationitem h"
+    " WHERE h.interaction_id = i.id AND h.is_hidden)"
+)
+
+
 def _keywords_join() -> str:
     if connection.vendor == "postgresql":
         return " CROSS JOIN LATERAL jsonb_array_elements_text(e.keywords) AS k(value)"
@@ -482,7 +490,7 @@ def _topics(
         " FROM community_interaction i JOIN listening_enrichment e ON e.interaction_id = i.id"
         "{join}"
         f" WHERE i.created_at >= %s AND i.created_at < %s AND i.kind IN ({_in(MESSAGE_KINDS)})"
-        f" AND e.analyzed = %s{scope}"
+        f" AND e.analyzed = %s{scope} AND {NOT_HIDDEN}"
     )
     common = [_at(before), _at(until), *MESSAGE_KINDS, True, *scope_params]
     # The keywords (a NULL keyword row per channel holds the messages counted, the shares'

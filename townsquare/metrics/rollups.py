@@ -27,7 +27,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from townsquare.listening.models import SentimentLabel
-from townsquare.listening.pulse import MESSAGE_KINDS, SUPPORTED_LABELS
+from townsquare.listening.pulse import MESSAGE_KINDS, NOT_HIDDEN, SUPPORTED_LABELS
 from townsquare.listening.pulse import _keywords_join as keywords_join
 
 
@@ -261,6 +261,7 @@ def _refresh_keywords(since: date | None, until: date | None) -> None:
         " FROM community_interaction i JOIN listening_enrichment e ON e.interaction_id = i.id"
         "{join}"
         f" WHERE i.kind IN ({_marks(MESSAGE_KINDS)}) AND e.analyzed = %s{bounds}"
+        f" AND {NOT_HIDDEN}"
     )
     common = [*MESSAGE_KINDS, True, *params]
     month = _month_sql("r.day")

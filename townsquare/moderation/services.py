@@ -27,6 +27,7 @@ from townsquare.listening.pipeline import (
     mentions,
     normalize_term,
     prepared_text,
+    refresh_rollups,
     term_index,
 )
 from townsquare.listening.services import do_correct_label
@@ -334,7 +335,7 @@ def do_moderate(
                 raise ValueError("Only a message escalated to admins can be sent back.")
         elif current.status == status:
             raise ValueError(f"This message is already {status.label.lower()}.")
-        before = current.status
+        before, hidden_before = current.status, current.is_hidden
         if kind == ModerationActionKind.FALSE_POSITIVE:
             _correct_labels(current, actor, reason)
         now = timezone.now()
@@ -349,6 +350,9 @@ def do_moderate(
         elif kind in (ModerationActionKind.APPROVE, ModerationActionKind.FALSE_POSITIVE):
             current.is_hidden = False
         current.save(update_fields=["status", "decided_by", "decided_at", "is_hidden"])
+        if current.is_hidden != hidden_before:
+            # Topics leave hidden messages out (listening/pulse.py): recount its day's.
+            refresh_rollups([current.interaction.created_at])
         entry = ModerationAction.objects.create(
             item=current,
             actor=actor,

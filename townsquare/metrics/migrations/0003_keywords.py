@@ -16,6 +16,8 @@ class Migration(migrations.Migration):
     dependencies = [
         ('community', '0007_interaction_text_search'),
         ('metrics', '0002_member_activity'),
+        # The recount leaves hidden messages out (listening/pulse.py, NOT_HIDDEN).
+        ('moderation', '0001_initial'),
     ]
 
     operations = [

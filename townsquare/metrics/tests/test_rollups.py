@@ -27,6 +27,7 @@ from townsquare.connectors.records import (
 )
 from townsquare.connectors.writer import Writer
 from townsquare.inbox.rollup import refresh_states
+from townsquare.lib.testing import make_staff
 from townsquare.listening import pulse
 from townsquare.listening.analyzers.registry import get_analyzer
 from townsquare.listening.models import Enrichment, SentimentLabel
@@ -44,6 +45,9 @@ from townsquare.metrics.models import (
     MonthlyMemberActivity,
 )
 from townsquare.metrics.rollups import hour_of, hour_runs, refresh_times, runs
+from townsquare.moderation.models import ModerationItem
+from townsquare.moderation.services import do_moderate
+from townsquare.staff.models import Role
 
 T0 = datetime(2026, 3, 1, 22, 30, tzinfo=UTC)  # a Sunday evening
 SINCE, UNTIL = date(2026, 2, 1), date(2026, 4, 1)
@@ -236,7 +240,10 @@ def keyword_rows() -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
     for r in DailyKeywords.objects.all():
         stored[(r.day, r.source_id, r.channel_id, r.keyword)] += r.messages
     direct: Counter[tuple[Any, ...]] = Counter()
-    for e in Enrichment.objects.filter(analyzed=True, interaction__kind__in=MESSAGE_KINDS):
+    visible = Enrichment.objects.filter(analyzed=True, interaction__kind__in=MESSAGE_KINDS).exclude(
+        interaction__moderation__is_hidden=True
+    )
+    for e in visible:
         i = e.interaction
         key = (i.created_at.astimezone(UTC).date(), i.source_id, i.channel_id)
         direct[(*key, "")] += 1
@@ -492,3 +499,24 @@ def test_many_runs_of_hours_recount_whole_days(
     ]
     refresh_times(times, labels_only=True)
     assert rollup_rows() == direct_rows()
+
+
+def test_a_hidden_message_gives_no_topic(imported: None) -> None:
+    moderator = make_staff("mo", role=Role.MODERATOR)
+    k3 = Interaction.objects.get(external_id="k3")
+    item = ModerationItem.objects.create(interaction=k3, reasons=[], text_hash="x")
+    its_keywords = Enrichment.objects.get(interaction=k3).keywords
+    assert any("deployment" in k for k in its_keywords)
+
+    def deployment() -> int:
+        rows = DailyKeywords.objects.filter(keyword__contains="deployment")
+        return sum(r.messages for r in rows)
+
+    shown = deployment()
+    do_moderate(item=item, actor=moderator, action="hide", reason="off topic")
+    # Its words count in no topic (nor the message in the shares' denominators).
+    assert deployment() == shown - sum("deployment" in k for k in its_keywords)
+    assert_topics_consistent()
+    do_moderate(item=item, actor=moderator, action="approve")
+    assert deployment() == shown
+    assert_topics_consistent()

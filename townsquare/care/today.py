@@ -34,14 +34,34 @@ def top_items(limit: int = 8) -> list[CareItem]:
     )
 
 
-def milestones(limit: int = 5) -> list[CareReason]:
-    return list(
+@dataclass
+class Milestone:
+    """A member's milestones to celebrate, one line however many (an anniversary on two
+    platforms, a hundredth message the same week)."""
+
+    member: Member
+    item_id: int
+    details: list[str]
+
+
+def milestones(limit: int = 5) -> list[Milestone]:
+    """The members with the newest open milestones, newest first."""
+    reasons = (
         CareReason.objects.filter(
             rule=Rule.MILESTONE, cleared_at__isnull=True, item__status=Status.OPEN
         )
         .select_related("member")
-        .order_by("-occurred_at")[:limit]
+        .order_by("-occurred_at", "id")
     )
+    found: dict[int, Milestone] = {}
+    # A member's milestones are a few at most: a few times the limit covers `limit` members.
+    for reason in reasons[: limit * 4]:
+        if reason.member_id in found:
+            if reason.detail not in found[reason.member_id].details:
+                found[reason.member_id].details.append(reason.detail)
+        elif len(found) < limit:
+            found[reason.member_id] = Milestone(reason.member, reason.item_id, [reason.detail])
+    return list(found.values())
 
 
 def unanswered(now: datetime) -> dict[str, Any]:

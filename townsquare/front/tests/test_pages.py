@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -64,6 +64,33 @@ def test_today_shows_the_figures_and_the_sources(
     assert "Succeeded" in page
     for name in ("care", "inbox", "imports"):
         assert f'href="{reverse(name)}' in page
+
+
+def test_today_lists_a_members_milestones_on_one_line(alice_client: Client) -> None:
+    from django.utils import timezone
+
+    from townsquare.care.models import CareItem, CareReason, Rule
+
+    now = timezone.now()
+    ada = Member.objects.create(display_name="Ada <b>Lovelace</b>")
+    item = CareItem.objects.create(member=ada, created_at=now, updated_at=now)
+    for n, (key, detail) in enumerate(
+        [("slack", "One year on Slack"), ("forum", "One year on the forum")]
+    ):
+        CareReason.objects.create(
+            item=item,
+            rule=Rule.MILESTONE,
+            key=f"milestone:anniversary:{key}",
+            detail=detail,
+            strength=1.0,
+            member=ada,
+            occurred_at=now - timedelta(hours=n),
+            created_at=now,
+        )
+    page = alice_client.get(reverse("home")).content.decode()
+    section = page.split('id="milestones-title"')[1].split("</section>")[0]
+    assert section.count("Ada &lt;b&gt;Lovelace&lt;/b&gt;</a>") == 1
+    assert "One year on Slack; One year on the forum" in section
 
 
 def test_today_says_when_there_is_nothing_yet(alice_client: Client) -> None:

@@ -12,7 +12,9 @@ meanwhile); each batch's writes are one transaction: an upsert of the Enrichment
 the DB-API cursor (the ORM's bulk_create is several times slower), the Thanks it implies and the
 tracked-term matches. People's corrections (`LabelCorrection`) are applied on top of the
 analyzers' values in every batch, so they survive any re-enrichment; a corrected language is
-also what the other analyzers are given.
+also what the other analyzers are given. The tables counted from the labels (the inbox's
+conversations, the metrics' rollups) are refreshed after a run for the rows whose counted
+labels changed (`_Labels`): a re-enrichment that changes none recounts nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -529,19 +531,9 @@ class _Labels:
         writes jsonb back in its own spelling)."""
         if self == other:
             return True
-        return (
-            self.analyzed,
-            self.language,
-            self.sentiment_label,
-            self.sentiment,
-            self.is_question,
-        ) == (
-            other.analyzed,
-            other.language,
-            other.sentiment_label,
-            other.sentiment,
-            other.is_question,
-        ) and json.loads(self.keywords) == json.loads(other.keywords)
+        return replace(self, keywords="") == replace(other, keywords="") and json.loads(
+            self.keywords
+        ) == json.loads(other.keywords)
 
 
 _LABEL_COLUMNS = ("analyzed", "language", "sentiment_label", "sentiment", "is_question", "keywords")
@@ -553,22 +545,25 @@ def _chunks(items: Sequence[int], size: int = LOOKUP_CHUNK) -> Iterable[Sequence
         yield items[start : start + size]
 
 
+# A batch's rows, with what `_write` and the analyzers need and the labels they had (the
+# enrichment's columns are NULL for a row never enriched).
+_READ = (
+    "SELECT i.id, i.kind, i.text, i.source_id, i.member_id, i.content_hash,"  # noqa: S608
+    " i.created_at, i.conversation_id, p.member_id, s.platform, o.interaction_id, "
+    + ", ".join(f"o.{c}" for c in _LABEL_COLUMNS)
+    + " FROM community_interaction i"
+    " JOIN community_source s ON s.id = i.source_id"
+    " LEFT JOIN community_interaction p ON p.id = i.parent_id"
+    " LEFT JOIN listening_enrichment o ON o.interaction_id = i.id"
+)
+
+
 def _read(ids: Sequence[int]) -> list[_Row]:
     rows: list[_Row] = []
     with connection.cursor() as cursor:
         for chunk in _chunks(ids):
             placeholders = ", ".join(["%s"] * len(chunk))
-            cursor.execute(
-                "SELECT i.id, i.kind, i.text, i.source_id, i.member_id, i.content_hash,"  # noqa: S608
-                " i.created_at, i.conversation_id, p.member_id, s.platform,"
-                " o.interaction_id, " + ", ".join(f"o.{c}" for c in _LABEL_COLUMNS) + ""
-                " FROM community_interaction i"
-                " JOIN community_source s ON s.id = i.source_id"
-                " LEFT JOIN community_interaction p ON p.id = i.parent_id"
-                " LEFT JOIN listening_enrichment o ON o.interaction_id = i.id"
-                " WHERE i.id IN (" + placeholders + ")",
-                list(chunk),
-            )
+            cursor.execute(_READ + " WHERE i.id IN (" + placeholders + ")", list(chunk))
             for row in cursor.fetchall():
                 rows.append(
                     _Row(

@@ -1,9 +1,11 @@
 """Up to five keywords per message: informative words and two-word phrases, lower-cased.
 
 Deliberately simple and fast: tokenise, drop stop words (small lists for en/es/fr/de/pt/it/nl
-written here), numbers and very short tokens, then score each remaining unigram and bigram by
-its frequency in the message with a bonus for appearing early. Links, mentions and code are
-removed first. Topics per period and per member are built on these later.
+written here; the English one also holds chat's reactions and interjections, which are how
+people answer, not what they talk about), numbers and very short tokens, then score each
+remaining unigram and bigram by its frequency in the message with a bonus for appearing early.
+Links, mentions, code and emoji short codes are removed first. Topics per period and per
+member are built on these later.
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ _NOISE = re.compile(
     r"```.*?```|`[^`\n]*`"
     r"|<[@#!][^>\s]*>"
     r"|\b(?:https?://|www\.)\S+|\S+@\S+\.\w+|@[\w.-]+"
-    r"|&\w+;",  # HTML entities left in exported text
-    re.DOTALL,
+    r"|&\w+;"  # HTML entities left in exported text
+    # Emoji short codes as Slack, GitHub and Discord export them (":simple_smile:", ":+1:");
+    # not a time ("10:30:45"), not C++'s "std::vector".
+    r"|(?<![\w:]):[a-z0-9_+-]*[a-z][a-z0-9_+-]*:(?![\w:])",
+    re.DOTALL | re.IGNORECASE,
 )
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'\u2019-]*[^\W_])?")
 # A phrase does not run across punctuation that ends a clause.
@@ -50,7 +55,10 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         you you'd you'll you're you've your yours yourself yourselves thanks thank please hi
         hello hey ok okay yeah yep lol one two also still even well know think want need going
         make use used using way thing things something anything anyone someone would could
-        should maybe sure good great new see look looks lot lots etc via im dont cant ive"""
+        should maybe sure good great new see look looks lot lots etc via im dont cant ive
+        wow haha hahaha lmao omg btw fyi imo imho cool nice awesome amazing fantastic
+        interesting excited glad guys folks everyone everybody anybody might let try tried
+        trying looking went sounds hope soon"""
     ),
     "es": _words(
         """a al algo algunas algunos ante antes como con contra cual cuando de del desde donde
@@ -155,7 +163,9 @@ def extract_keywords(text: str, language: str | None = None) -> list[str]:
 
 class KeywordAnalyzer(Analyzer):
     name: ClassVar[str] = "keywords"
-    version: ClassVar[str] = "1"
+    # 2: emoji short codes dropped; chat's reactions ("cool", "awesome"), interjections and
+    # filler verbs ("try", "looking") are no topic.
+    version: ClassVar[str] = "2"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         return [{"keywords": extract_keywords(item.text, item.language)} for item in items]

@@ -54,7 +54,7 @@ def test_it_shows_the_engagement_level_and_why(
     assert ada.last_seen_at is not None
     refresh_engagement(now=ada.last_seen_at + timedelta(days=200))
     page = _page(alice_client, ada)
-    assert 'class="engagement-level engagement-silent">Silent</span>' in page
+    assert 'class="badge engagement-level engagement-silent">Silent</span>' in page
     # The badge names the level; the sentence beside it gives the reasons without naming it again.
     assert '<span class="engagement-why">No interaction in the last 90 days' in page
 

@@ -58,7 +58,8 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         should maybe sure good great new see look looks lot lots etc via im dont cant ive
         wow haha hahaha lmao omg btw fyi imo imho cool nice awesome amazing fantastic
         interesting excited glad guys folks everyone everybody anybody might let try tried
-        trying looking went sounds hope soon"""
+        trying looking went sounds hope soon sorry morning evening afternoon details works
+        worked working"""
     ),
     "es": _words(
         """a al algo algunas algunos ante antes como con contra cual cuando de del desde donde

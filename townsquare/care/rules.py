@@ -324,7 +324,10 @@ def language_barrier(ctx: Context) -> Iterator[Candidate]:
 
 
 def newcomer(ctx: Context) -> Iterator[Candidate]:
-    """A member whose first message came in the last week: welcome them personally."""
+    """A member whose first message came in the last week: welcome them personally. Not an
+    account whose first message is spam, or one a moderator hid: nobody welcomes a spammer."""
+    from townsquare.moderation.visibility import message_hidden
+
     members = people().filter(first_seen_at__gte=ctx.now - RECENT, first_seen_at__lte=ctx.now)
     first_messages = (
         Interaction.objects.filter(member__in=members, kind__in=SPEAKING)
@@ -332,8 +335,18 @@ def newcomer(ctx: Context) -> Iterator[Candidate]:
         .annotate(first=Min("id"))
         .values_list("first", flat=True)
     )
-    rows = Interaction.objects.filter(id__in=list(first_messages)).values_list(
-        "id", "member_id", "created_at", "channel_id", "conversation_id", "enrichment__is_question"
+    rows = (
+        Interaction.objects.filter(id__in=list(first_messages))
+        .exclude(enrichment__is_spam=True)
+        .exclude(message_hidden("pk"))
+        .values_list(
+            "id",
+            "member_id",
+            "created_at",
+            "channel_id",
+            "conversation_id",
+            "enrichment__is_question",
+        )
     )
     for message_id, member_id, at, channel_id, conversation_id, is_question in rows:
         what = "first question" if is_question else "first message"

@@ -12,9 +12,9 @@ from townsquare.care.models import CareItem, CareReason, ChannelPolicy, RuleAdju
 from townsquare.care.queue import AFTER_NEW_MESSAGES, refresh_queue
 from townsquare.care.services import do_dismiss, do_resolve, do_snooze
 from townsquare.care.tests.conftest import NOW, Town, say
-from townsquare.community.models import Channel, Touchpoint
+from townsquare.community.models import Channel, Interaction, Touchpoint
 from townsquare.lib.testing import make_staff
-from townsquare.moderation.models import WatchedWord, WatchedWordAction
+from townsquare.moderation.models import ModerationItem, WatchedWord, WatchedWordAction
 from townsquare.moderation.services import scan_word
 
 
@@ -205,3 +205,22 @@ def test_anniversaries_across_new_year(db: None) -> None:
     assert [(c.member_id, c.detail) for c in found] == [
         (old.pk, "2 years in the community this week.")
     ]
+
+
+def test_nobody_is_asked_to_welcome_a_spammer(town: Town) -> None:
+    # Ivy's first message is channel spam; Hana's first question was hidden by a moderator.
+    town.add(
+        "general",
+        say(
+            NOW - timedelta(hours=3),
+            "U8",
+            "Check out my channel and subscribe for free gift cards http://youtube.com/c/freegiftz",
+        ),
+    )
+    hana = town.member("hana")
+    first = Interaction.objects.filter(member=hana).earliest("created_at")
+    ModerationItem.objects.create(interaction=first, reasons=[], text_hash="x", is_hidden=True)
+    refresh_queue(NOW)
+    assert "newcomer" not in reasons_of(town, "ivy")
+    assert "newcomer" not in reasons_of(town, "hana")
+    assert "newcomer" in reasons_of(town, "gus")  # asked in the open: welcomed

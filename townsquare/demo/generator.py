@@ -30,6 +30,8 @@ QA = "stackexchange"
 MAIL = "mbox"
 SHARES = {SLACK: 0.60, QA: 0.25, MAIL: 0.15}
 
+# Not a member of the community: a throwaway account that only posts spam (demo only).
+SPAMMER = "spammer"
 STAFF, BOT, EXPERT, REGULAR, DRIFTING, NEWCOMER, OCCASIONAL = (
     "staff",
     "bot",
@@ -679,6 +681,56 @@ class _SlackWriter:
         weights = (0.42, 0.40, 0.18)
         while self.interactions < self.budget:
             rng.choices(kinds, weights=weights)[0](c.random_day())
+        self._spam_and_heat()
+
+    def _spam_and_heat(self) -> None:
+        """What a moderator sees in an open community: spam from throwaway accounts that join,
+        post once in #general and are deactivated, and a few replies in #help that go too far."""
+        c, rng = self.c, self.rng
+        taken = {p.slack_id for p in self.members}
+        for n, (name, handle, text) in enumerate(texts.SPAMMERS):
+            joined = c.end - timedelta(days=rng.uniform(0.5, 25))
+            spammer = Person(
+                index=len(c.people) + n,
+                persona=SPAMMER,
+                culture=texts.CULTURES[0],
+                style="fluent",
+                display_name=name,
+                first_name=name.split()[0],
+                handle=handle,
+                email="",
+                tz_hours=0.0,
+                city="",
+                joined=joined,
+                start=joined,
+                stop=c.end,
+                sources=[SLACK],
+                interests=[],
+                weights=(0.0, 0.0, 0.0),
+            )
+            while not spammer.slack_id or spammer.slack_id in taken:
+                spammer.slack_id = "U0" + "".join(
+                    rng.choices("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ", k=9)
+                )
+            taken.add(spammer.slack_id)
+            self.members.append(spammer)
+            self.post(
+                "general",
+                spammer,
+                joined,
+                f"<@{spammer.slack_id}> has joined the channel",
+                subtype="channel_join",
+            )
+            self.post("general", spammer, joined + timedelta(minutes=rng.uniform(1, 20)), text)
+        threads = [
+            m
+            for m in self.messages
+            if m.channel == "help" and m.reply_ts and "thread_ts" not in m.data
+        ]
+        regulars = [p for p in self.members if p.persona == REGULAR]
+        for text, thread in zip(texts.HEATED, rng.sample(threads, len(texts.HEATED)), strict=True):
+            when = _ts_time(thread.ts) + timedelta(hours=rng.uniform(1, 30))
+            self.post("help", rng.choice(regulars), when, text, parent=thread)
 
     def _joins_and_introductions(self) -> None:
         c, rng = self.c, self.rng
@@ -1092,7 +1144,7 @@ class _SlackWriter:
             "id": person.slack_id,
             "team_id": "T0PL0TL1NE",
             "name": person.handle,
-            "deleted": False,
+            "deleted": person.persona == SPAMMER,  # deactivated by an admin
             "color": f"{(person.index * 2654435761) % 0xFFFFFF:06x}",
             "real_name": person.display_name,
             "tz": _TZ_NAMES.get(person.tz_hours, "UTC"),

@@ -716,6 +716,37 @@ SLUGS = (
     "timeseries-pitfalls",
     "dashboard-design",
 )
+# Throwaway accounts that join, post a promotion in #general and are deactivated: display name,
+# handle, their one message. What every open community's moderators see.
+SPAMMERS = (
+    (
+        "Easy Money Tips",
+        "easy.money.tips",
+        "Make $500 a day from home!!! Click here http://bit.ly/2xQ9fast and start earning today",
+    ),
+    (
+        "Gift Card Hub",
+        "giftcard.hub",
+        "Check out my channel and subscribe for free gift cards http://youtube.com/c/freegiftz",
+    ),
+    (
+        "DJ Nova",
+        "dj.nova.official",
+        "Hey guys I made a new music video, please watch and subscribe http://youtu.be/xq81Lp",
+    ),
+    (
+        "Crypto King",
+        "crypto.king99",
+        "FREE crypto giveaway, send 0.1 BTC and get 1 BTC back! DM me now",
+    ),
+)
+# Replies in #help that went too far: the toxicity model flags the first two; the third is
+# for the watched words (docs/care.md, moderation).
+HEATED = (
+    "This is the dumbest library I have ever used, whoever wrote it is an idiot.",
+    "Shut up, nobody asked for your garbage opinion.",
+    "Are you stupid? I already told you this three times, read the damn docs.",
+)
 EMOJI_THANKS = ("pray", "raised_hands", "white_check_mark", "+1", "heart")
 EMOJI_SHOW = ("tada", "heart_eyes", "fire", "clap", "star-struck", "heart", "100")
 EMOJI_CHAT = ("+1", "joy", "eyes", "smile", "wave", "sunny", "coffee")

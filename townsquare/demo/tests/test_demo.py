@@ -22,8 +22,12 @@ from django.db.models import Count, Max
 from townsquare.care.models import CareItem, CareReason
 from townsquare.community.models import Interaction, Member, Source
 from townsquare.connectors.models import RunStatus
+from townsquare.demo import texts
 from townsquare.demo.generator import DemoExports, generate_demo
+from townsquare.demo.management.commands.demo import DEMO_TRACKED_TERMS, DEMO_WATCHED_WORDS
 from townsquare.lib.testing import import_export
+from townsquare.listening.models import TermMatch, TrackedTerm
+from townsquare.moderation.models import ModerationItem, WatchedWord
 from townsquare.staff.roles import role_of
 
 END = datetime(2025, 6, 2, tzinfo=UTC)
@@ -247,6 +251,16 @@ def test_it_runs_the_demo_command_twice_without_duplicates(tmp_path: Path) -> No
     rules = set(CareReason.objects.values_list("rule", flat=True))
     assert CareItem.objects.filter(status="open").exists()
     assert {"unanswered", "newcomer"} <= rules
+    # The moderators' queue holds the spam accounts' promotions; nobody is asked to welcome
+    # them. The team's watched words and tracked terms are there once, and matched.
+    spam = ModerationItem.objects.filter(kinds__contains="spam")
+    assert spam.filter(interaction__member__identities__handle="giftcard.hub").exists()
+    assert not CareReason.objects.filter(
+        rule="newcomer", member__identities__handle__in=[h for _, h, _ in texts.SPAMMERS]
+    ).exists()
+    assert WatchedWord.objects.count() == len(DEMO_WATCHED_WORDS)
+    assert TrackedTerm.objects.count() == len(DEMO_TRACKED_TERMS)
+    assert TermMatch.objects.filter(term__term="Plotline").exists()
 
 
 class _Sink:

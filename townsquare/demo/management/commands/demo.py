@@ -12,6 +12,10 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from townsquare.connectors.services import do_import
 from townsquare.demo.generator import generate_demo, previous_end
+from townsquare.listening.models import TermKind
+from townsquare.listening.services import do_track_term
+from townsquare.moderation.models import WatchedWordAction
+from townsquare.moderation.services import do_watch_word
 from townsquare.staff.models import Role
 from townsquare.staff.services import do_add_staff
 
@@ -19,6 +23,14 @@ DEMO_USER = "demo"
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo's published login, shown on screen
 # One login per role besides the superuser, each with its name as password, like demo / demo.
 DEMO_ROLES = (Role.MANAGER, Role.MODERATOR, Role.VIEWER)
+# What a team sets up on its first day: words its moderators watch (term, action, tag) and the
+# terms its community managers track (term, kind).
+DEMO_WATCHED_WORDS = (
+    ("giveaway", WatchedWordAction.FLAG, ""),
+    ("stupid", WatchedWordAction.FLAG, ""),
+    ("roadmap", WatchedWordAction.TAG, "roadmap"),
+)
+DEMO_TRACKED_TERMS = (("Plotline", TermKind.BRAND), ("choropleth", TermKind.KEYWORD))
 
 
 class Command(BaseCommand):
@@ -93,6 +105,11 @@ class Command(BaseCommand):
                     f"  {run.rejected_count} records rejected: townsquare runs {run.pk}"
                 )
 
+        # Before the enrichment, which flags and tags what they match.
+        for term, action, tag in DEMO_WATCHED_WORDS:
+            do_watch_word(term=term, action=action, tag=tag, user=None)
+        for term, kind in DEMO_TRACKED_TERMS:
+            do_track_term(term=term, kind=kind, user=None)
         # Analyse the messages now, so the first page the newcomer opens is already enriched;
         # the tasks the imports queued then find nothing left to do.
         self.stdout.write("Enriching the messages (language, sentiment, questions, thanks...)")

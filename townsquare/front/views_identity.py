@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
@@ -44,12 +44,28 @@ def _staff_user(request: HttpRequest) -> User:
     return request.user
 
 
+# Open suggestions shown on a member's page at most (the rest on the suggestions page).
+MEMBER_SUGGESTIONS = 5
+
+
 def member_identity_context(request: HttpRequest, member: Member) -> dict[str, Any]:
-    """What the member page needs for its merge, unmerge and marking controls."""
+    """What the member page needs for its merge, unmerge and marking controls, and the open
+    suggestions that this member may be someone else too (before reaching out to one half of
+    a person, a manager wants to see the other)."""
+    suggestions = open_suggestions().filter(Q(member_a=member) | Q(member_b=member))
+
+    def maybe_also() -> list[tuple[MergeSuggestion, Member]]:
+        # Called by the template that shows it: the timeline's htmx refresh never reads it.
+        return [
+            (s, s.member_b if s.member_a_id == member.pk else s.member_a)
+            for s in suggestions[:MEMBER_SUGGESTIONS]
+        ]
+
     return {
         "can_merge": can_merge_members(request.user),
         "absorbed": list(member.merged_members.order_by("merged_at", "id")),
         "marks": [(name, words, getattr(member, name)) for name, words in MARKS.items()],
+        "maybe_also": maybe_also,
     }
 
 
@@ -80,6 +96,12 @@ def merge_decide(request: HttpRequest, suggestion_id: int) -> HttpResponse:
             messages.error(request, "Choose to merge or to keep them apart.")
     except MergeError as e:
         messages.error(request, str(e))
+    # Decided from a member's page: back to it (the merged-into member's, after a merge).
+    back = request.POST.get("member")
+    if back and back.isdigit():
+        member = Member.objects.filter(pk=int(back)).only("merged_into_id").first()
+        if member is not None:
+            return redirect("member", member.merged_into_id or member.pk)
     return redirect("merges")
 
 

@@ -22,6 +22,7 @@ from townsquare.community.models import (
     Source,
 )
 from townsquare.community.resolution import resolve
+from townsquare.lib.testing import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,42 @@ def test_it_accepts_and_rejects(alice_client: Client, pairs: list[Any]) -> None:
     assert second.status == MergeStatus.REJECTED
     html = alice_client.get(reverse("merges")).content.decode()
     assert html.count("same email, same display name") == 13
+
+
+def test_a_members_page_shows_who_they_may_also_be(alice_client: Client, pairs: list[Any]) -> None:
+    (a, b), (c, d) = pairs[0], pairs[1]
+    html = alice_client.get(reverse("member", args=[b.pk])).content.decode()
+    assert "Maybe also" in html
+    assert f'href="{reverse("member", args=[a.pk])}"' in html
+    assert "same email, same display name" in html and "Person &lt;b&gt;0&lt;/b&gt;" in html
+    assert reverse("member", args=[c.pk]) not in html  # another pair's
+
+    # Kept apart from the page: back to it, and the suggestion is gone from it.
+    suggestion = MergeSuggestion.objects.get(member_a=a, member_b=b)
+    rejected = alice_client.post(
+        reverse("merge_decide", args=[suggestion.pk]), {"decision": "reject", "member": b.pk}
+    )
+    assert rejected["Location"] == reverse("member", args=[b.pk])
+    assert "Maybe also" not in alice_client.get(rejected["Location"]).content.decode()
+
+    # Merged from the page: to the member both are now.
+    other = MergeSuggestion.objects.get(member_a=c, member_b=d)
+    merged = alice_client.post(
+        reverse("merge_decide", args=[other.pk]), {"decision": "accept", "member": d.pk}
+    )
+    d.refresh_from_db()
+    assert d.merged_into_id is not None
+    assert merged["Location"] == reverse("member", args=[d.merged_into_id])
+
+    # A viewer sees the suggestion, without the buttons to decide it.
+    viewer = Client()
+    viewer.force_login(make_staff("vera", role="viewer"))
+    html = viewer.get(reverse("member", args=[pairs[2][0].pk])).content.decode()
+    assert "Maybe also" in html
+    assert (
+        reverse("merge_decide", args=[MergeSuggestion.objects.get(member_a=pairs[2][0]).pk])
+        not in html
+    )
 
 
 def test_it_forbids_decisions_to_non_staff(client: Client, charlie: User, pairs: list[Any]) -> None:

@@ -125,11 +125,12 @@ def test_the_member_page(
     # monthly sentiment (1); the memory (front/views_memory.py): tags (1), notes with their
     # authors (1), touchpoints with their staff (1), what they taught us with the credited
     # message's identity and who saved it (1). Custom fields and do-not-contact are columns.
-    # The members merged into it, for their Unmerge buttons (front/views_identity.py) (1).
+    # The members merged into it, for their Unmerge buttons, and the open suggestions that it
+    # may be someone else too (front/views_identity.py) (2).
     # Care items (1; their reasons only when there are items).
     for rows in (1, 6):
         _remember(merged_member, rows)
-        with django_assert_num_queries(2 + 18):
+        with django_assert_num_queries(2 + 19):
             page = _get(alice_client, reverse("member", args=[merged_member.pk]))
         assert page.count('class="memory-item note-item"') == merged_member.notes.count()
         assert page.count('class="memory-item touchpoint-item"') == rows
@@ -147,7 +148,7 @@ def test_the_member_page(
 def test_the_member_timeline_refresh_costs_no_portrait(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # htmx asks for the timeline alone (its next page, its filters): the member page's 2 + 18
+    # htmx asks for the timeline alone (its next page, its filters): the member page's 2 + 19
     # without the portrait (5), which views_profile.py computes only when the page shows it,
     # nor the memory's lists (4), which are lazy querysets.
     with django_assert_num_queries(2 + 9):
@@ -262,8 +263,8 @@ def test_the_labels_cost_the_same_queries_however_many_messages_carry_them(
 
     for labelled in (timeline[:1] + thread[:1], timeline + thread):
         _label(labelled, term, bob)
-        # the member page's 2 + 18, thanks with whom (1), corrections with who (1)
-        with django_assert_num_queries(2 + 20):
+        # the member page's 2 + 19, thanks with whom (1), corrections with who (1)
+        with django_assert_num_queries(2 + 21):
             page = _get(alice_client, reverse("member", args=[person.pk]))
         assert page.count("corrected by bob") == 2 * len(set(timeline) & set(labelled))
         # the conversation page's 2 + 5, thanks with whom (1), corrections with who (1)

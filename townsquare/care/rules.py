@@ -47,6 +47,9 @@ HELPER_MIN_THANKS = 2
 HELPER_MIN_ANSWERS = 3
 MAX_ANNIVERSARY_YEARS = 30
 
+# A message as a reason cites it: its id, author, time and where it was written.
+MESSAGE_AND_PLACE = ("id", "member_id", "created_at", "channel_id", "conversation_id")
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -172,11 +175,7 @@ def bad_day(ctx: Context) -> Iterator[Candidate]:
         )
         .exclude(enrichment__is_spam=True)
         .values_list(
-            "id",
-            "member_id",
-            "created_at",
-            "channel_id",
-            "conversation_id",
+            *MESSAGE_AND_PLACE,
             "enrichment__sentiment",
             "enrichment__emotion",
             "enrichment__sentiment_label",
@@ -339,14 +338,7 @@ def newcomer(ctx: Context) -> Iterator[Candidate]:
         Interaction.objects.filter(id__in=list(first_messages))
         .exclude(enrichment__is_spam=True)
         .exclude(message_hidden("pk"))
-        .values_list(
-            "id",
-            "member_id",
-            "created_at",
-            "channel_id",
-            "conversation_id",
-            "enrichment__is_question",
-        )
+        .values_list(*MESSAGE_AND_PLACE, "enrichment__is_question")
     )
     for message_id, member_id, at, channel_id, conversation_id, is_question in rows:
         what = "first question" if is_question else "first message"

@@ -83,6 +83,7 @@ def identity_out(identity: Identity) -> IdentityOut:
         profile_url=identity.profile_url,
         is_bot=identity.is_bot,
         is_placeholder=identity.is_placeholder,
+        is_deactivated=identity.is_deactivated,
         created_at=identity.created_at,
     )
 

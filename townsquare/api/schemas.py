@@ -39,6 +39,8 @@ class IdentityOut(Schema):
     profile_url: str
     is_bot: bool
     is_placeholder: bool
+    # The source says the account was deactivated (a Slack user marked deleted).
+    is_deactivated: bool
     created_at: datetime
 
 

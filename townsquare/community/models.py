@@ -207,6 +207,12 @@ class Identity(models.Model):
     def __str__(self) -> str:
         return self.display_name or self.handle or self.external_id
 
+    @property
+    def is_deactivated(self) -> bool:
+        """Whether the source says the account was deactivated (a Slack user marked `deleted`
+        in the export): nobody reaches them there any more."""
+        return isinstance(self.raw, dict) and self.raw.get("deleted") is True
+
 
 class Conversation(models.Model):
     """A thread, topic, question or issue: where a first message gets its replies."""

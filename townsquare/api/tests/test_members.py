@@ -219,6 +219,11 @@ def test_it_lists_and_shows_identities(alice_api: Api, community: Community) -> 
         "1",
     )
     assert "raw" not in one
+    assert [i["is_deactivated"] for i in items] == [False, False]
+    # Slack's export marks a deactivated user `deleted`.
+    Identity.objects.filter(pk=items[0]["id"]).update(raw={"id": "U1", "deleted": True})
+    first = alice_api.get(f"/identities/{items[0]['id']}").json()
+    assert first["is_deactivated"] is True
 
 
 def _wrote(member: Member, text: str, n: int) -> Interaction:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -14,6 +15,8 @@ from django.urls import reverse
 from townsquare.community.engagement import refresh_engagement
 from townsquare.community.models import Channel, Interaction, InteractionKind, Member
 from townsquare.community.tests.profile_exports import portrait_community
+from townsquare.connectors.slack.tests.export import write_slack_export
+from townsquare.lib.testing import import_export
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +133,19 @@ def test_it_costs_the_same_queries_with_filters(
 def test_it_requires_signing_in(client: Client, people: dict[str, Member]) -> None:
     response = client.get(reverse("member", args=[people["ada"].pk]))
     assert response.status_code == 302
+
+
+def test_it_says_which_accounts_were_deactivated(alice_client: Client, tmp_path: Path) -> None:
+    users: list[dict[str, Any]] = [
+        {"id": "U1", "name": "ada", "profile": {"real_name": "Ada"}},
+        {"id": "U2", "name": "gone", "deleted": True, "profile": {"real_name": "Gone Away"}},
+    ]
+    messages = [
+        {"type": "message", "user": user, "text": "Hello all", "ts": f"{1_700_000_000 + n}.0001"}
+        for n, user in enumerate(("U1", "U2"))
+    ]
+    import_export("slack", write_slack_export(tmp_path, {"general": messages}, users))
+    gone = Member.objects.get(identities__handle="gone")
+    ada = Member.objects.get(identities__handle="ada")
+    assert "Deactivated</span>" in _page(alice_client, gone)
+    assert "Deactivated</span>" not in _page(alice_client, ada)

@@ -12,12 +12,19 @@ from math import log10, sqrt
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import Length
 
 from townsquare.care.hours import waited_hours
 from townsquare.care.models import CareSettings, ChannelPolicy, Rule
-from townsquare.community.models import Channel, Interaction, InteractionKind, Member
+from townsquare.community.models import (
+    DEACTIVATED,
+    Channel,
+    Identity,
+    Interaction,
+    InteractionKind,
+    Member,
+)
 from townsquare.front.labels import language_name
 from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.listening.models import SentimentLabel
@@ -103,6 +110,15 @@ def people() -> QuerySet[Member]:
     return Member.objects.filter(
         is_team=False, is_bot=False, merged_into__isnull=True, erased_at__isnull=True
     )
+
+
+def reachable() -> Q:
+    """Members with an account their sources have not deactivated (Slack's deleted user): one
+    whose every account is gone left on purpose, and nobody can reach them there to ask why."""
+    accounts = Identity.objects.filter(member=OuterRef("pk"))
+    # Spelled out for the rows without the key, which `~DEACTIVATED` alone leaves out (NULL).
+    active = Q(raw__deleted__isnull=True) | ~DEACTIVATED
+    return ~Exists(accounts.filter(DEACTIVATED)) | Exists(accounts.filter(active))
 
 
 def among_people(field: str) -> Q:
@@ -360,6 +376,7 @@ def drifting(ctx: Context) -> Iterator[Candidate]:
     last one between 6 and 3 months ago."""
     quiet_since = ctx.now - timedelta(days=91)
     rows = people().filter(
+        reachable(),
         interaction_count__gte=5,
         last_seen_at__gte=ctx.now - timedelta(days=182),
         last_seen_at__lt=quiet_since,

@@ -175,6 +175,10 @@ class MemberTag(models.Model):
         constraints = [models.UniqueConstraint(fields=["member", "tag"], name="member_tag_once")]
 
 
+# Identities whose source says the account was deactivated (`Identity.is_deactivated`).
+DEACTIVATED = Q(raw__deleted=True)
+
+
 class Identity(models.Model):
     """A member's account on one source."""
 

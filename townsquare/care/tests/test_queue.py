@@ -12,7 +12,14 @@ from townsquare.care.models import CareItem, CareReason, ChannelPolicy, RuleAdju
 from townsquare.care.queue import AFTER_NEW_MESSAGES, refresh_queue
 from townsquare.care.services import do_dismiss, do_resolve, do_snooze
 from townsquare.care.tests.conftest import NOW, Town, say
-from townsquare.community.models import Channel, Interaction, Touchpoint
+from townsquare.community.models import (
+    Channel,
+    Identity,
+    Interaction,
+    Platform,
+    Source,
+    Touchpoint,
+)
 from townsquare.lib.testing import make_staff
 from townsquare.moderation.models import ModerationItem, WatchedWord, WatchedWordAction
 from townsquare.moderation.services import scan_word
@@ -72,6 +79,25 @@ def test_after_new_messages_only_the_rules_messages_can_trigger_run(town: Town) 
     full = refresh_queue(NOW + timedelta(minutes=10))
     assert "drifting away" in reasons_of(town, "dan")["drifting"]
     assert full.new_reasons == CareReason.objects.filter(rule__in=["drifting", "milestone"]).count()
+
+
+def test_a_regular_whose_every_account_was_deactivated_is_not_drifting_away(town: Town) -> None:
+    dan = town.member("dan")
+    for account in dan.identities.all():
+        account.raw = {**(account.raw or {}), "deleted": True}
+        account.save(update_fields=["raw"])
+    refresh_queue(NOW)
+    assert "drifting" not in reasons_of(town, "dan")
+    # Still reachable elsewhere: an account of theirs on another platform is not gone.
+    Identity.objects.create(
+        member=dan,
+        source=Source.objects.create(name="Forum", platform=Platform.GITHUB),
+        external_id="dan",
+        handle="dan-on-github",
+        raw={"login": "dan"},
+    )
+    refresh_queue(NOW + timedelta(minutes=10))
+    assert "drifting away" in reasons_of(town, "dan")["drifting"]
 
 
 def test_a_refresh_files_nothing_twice(town: Town) -> None:

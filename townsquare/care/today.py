@@ -3,6 +3,7 @@ milestones, and what changed since yesterday. Every figure is a range count on a
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from django.db.models import Count, Prefetch, Q
 
 from townsquare.care.models import CareItem, CareReason, CareSettings, Rule, Status
 from townsquare.community.models import Interaction, Member
+from townsquare.community.resolution import maybe_also
 
 
 @dataclass
@@ -26,12 +28,24 @@ class Change:
 
 def top_items(limit: int = 8) -> list[CareItem]:
     standing = CareReason.objects.filter(cleared_at__isnull=True).order_by("-score", "id")
-    return list(
+    return with_merge_hints(
         CareItem.objects.filter(status=Status.OPEN)
         .order_by("-priority", "id")
         .select_related("member", "assigned_to")
         .prefetch_related(Prefetch("reasons", queryset=standing, to_attr="standing"))[:limit]
     )
+
+
+def with_merge_hints(items: Iterable[CareItem]) -> list[CareItem]:
+    """The items, each with `maybe_also`: the members an open merge suggestion says its
+    member may also be (one query). Two items for one person under two names are one touch,
+    and the other half's history is context for it."""
+    listed = list(items)
+    others = maybe_also(item.member_id for item in listed)
+    for item in listed:
+        # Read by care/_item.html, like the prefetched `standing`.
+        setattr(item, "maybe_also", [other for _, other in others.get(item.member_id, [])])  # noqa: B010
+    return listed
 
 
 @dataclass

@@ -38,6 +38,7 @@ from townsquare.care.models import (
     Status,
 )
 from townsquare.care.queue import rerank
+from townsquare.care.today import with_merge_hints
 from townsquare.community.models import Channel
 from townsquare.front.access import can_change_settings, can_read, can_work_care, requires
 from townsquare.front.member_card import member_card
@@ -86,7 +87,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "section": "care",
         "form": form,
         "page": page,
-        "items": page.object_list,
+        "items": with_merge_hints(page.object_list),
         "can_work": can_work_care(request.user),
     }
     is_htmx = request.headers.get("HX-Request") == "true"

@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cache
@@ -483,3 +484,18 @@ def open_suggestions() -> QuerySet[MergeSuggestion]:
         .select_related("member_a", "member_b")
         .order_by("-confidence", "id")
     )
+
+
+def maybe_also(member_ids: Iterable[int]) -> dict[int, list[tuple[MergeSuggestion, Member]]]:
+    """For each of these members, the open suggestions that they may also be someone else,
+    with that other member, most certain first (one query): before reaching out to one half
+    of a person, a manager wants to see the other."""
+    ids = set(member_ids)
+    found: dict[int, list[tuple[MergeSuggestion, Member]]] = {}
+    if not ids:
+        return found
+    for s in open_suggestions().filter(Q(member_a_id__in=ids) | Q(member_b_id__in=ids)):
+        for one, other in ((s.member_a, s.member_b), (s.member_b, s.member_a)):
+            if one.pk in ids:
+                found.setdefault(one.pk, []).append((s, other))
+    return found

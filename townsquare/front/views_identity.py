@@ -9,11 +9,12 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from townsquare.community import resolution
 from townsquare.community.models import AuditEntry, Member, MergeSuggestion
 from townsquare.community.resolution import open_suggestions
 from townsquare.community.services import (
@@ -52,14 +53,10 @@ def member_identity_context(request: HttpRequest, member: Member) -> dict[str, A
     """What the member page needs for its merge, unmerge and marking controls, and the open
     suggestions that this member may be someone else too (before reaching out to one half of
     a person, a manager wants to see the other)."""
-    suggestions = open_suggestions().filter(Q(member_a=member) | Q(member_b=member))
 
     def maybe_also() -> list[tuple[MergeSuggestion, Member]]:
         # Called by the template that shows it: the timeline's htmx refresh never reads it.
-        return [
-            (s, s.member_b if s.member_a_id == member.pk else s.member_a)
-            for s in suggestions[:MEMBER_SUGGESTIONS]
-        ]
+        return resolution.maybe_also([member.pk]).get(member.pk, [])[:MEMBER_SUGGESTIONS]
 
     return {
         "can_merge": can_merge_members(request.user),

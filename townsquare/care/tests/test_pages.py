@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from django.urls import reverse
 from townsquare.care.models import CareItem, CareReason, RuleSetting, Status
 from townsquare.care.queue import refresh_queue
 from townsquare.care.tests.conftest import NOW, Town
-from townsquare.community.models import Touchpoint
+from townsquare.community.models import MergeStatus, MergeSuggestion, Touchpoint
 from townsquare.lib.testing import make_staff
 
 
@@ -105,8 +106,9 @@ def test_the_queue_page_costs_the_same_queries_however_long(
     manager_client: Client, queued: Town, django_assert_max_num_queries: Any
 ) -> None:
     manager_client.get(reverse("care"))
-    # session, user and role, count, page of items with members and assignees, reasons, total
-    with django_assert_max_num_queries(8):
+    # session, user and role, count, page of items with members and assignees, reasons, open
+    # merge suggestions of their members, total
+    with django_assert_max_num_queries(9):
         manager_client.get(reverse("care"))
 
 
@@ -139,6 +141,26 @@ def test_today_shows_who_to_reach_first_and_the_waiting_questions(
     assert top is not None and top.member.display_name in page
     assert "awaiting a reply" in page
     assert "Since yesterday" in page
+
+
+def test_today_and_the_queue_show_who_a_member_may_also_be(
+    manager_client: Client, queued: Town
+) -> None:
+    dan, ada = queued.member("dan"), queued.member("ada")
+    low, high = sorted([dan, ada], key=lambda m: m.pk)
+    suggestion = MergeSuggestion.objects.create(
+        member_a=low, member_b=high, confidence=0.6, evidence=["similar display name"]
+    )
+    for url in (reverse("home"), reverse("care")):
+        page = manager_client.get(url).content.decode()
+        hints = re.findall(
+            r'<p class="care-also muted">Maybe also <a href="/members/(\d+)/">', page
+        )
+        # Each one's item names the other.
+        assert sorted(hints) == sorted([str(dan.pk), str(ada.pk)]), url
+    suggestion.status = MergeStatus.REJECTED
+    suggestion.save(update_fields=["status"])
+    assert "Maybe also" not in manager_client.get(reverse("home")).content.decode()
 
 
 def test_the_queue_shows_reasons_that_say_the_same_once_with_their_number(

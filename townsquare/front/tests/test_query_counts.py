@@ -60,8 +60,9 @@ def test_the_home_page(
     two_workspaces: list[ImportRun],
     django_assert_num_queries: AssertNumQueries,
 ) -> None:
-    # Today (care/today.py): top care items (1) with their reasons (1; the import's
-    # enrichment filed some),
+    # Today (care/today.py): top care items (1; none here, so neither their reasons nor
+    # their members' merge suggestions are read: care/tests/test_pages.py counts those),
+    # milestones (1),
     # open items (1), care settings (1), conversations awaiting a reply (1), spikes (1), what
     # changed since yesterday (4: messages, new members, items opened, items resolved);
     # sources (1) with their latest run (1); for an admin, items escalated to admins (1)

@@ -1423,7 +1423,10 @@ def _engine(database_url: str | None) -> str:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SHOW server_version")
-            return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
+            version = cursor.fetchone()[0].split()[0]
+            # The text filter's figure depends on it (docs/benchmarks.md, README).
+            cursor.execute("SHOW shared_buffers")
+            return f"PostgreSQL {version} (shared_buffers {cursor.fetchone()[0]})"
         cursor.execute("SELECT sqlite_version()")
         return f"SQLite {cursor.fetchone()[0]}"
 

@@ -3,6 +3,7 @@ milestones, and what changed since yesterday. Every figure is a range count on a
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,15 +37,29 @@ def top_items(limit: int = 8) -> list[CareItem]:
     )
 
 
+@dataclass
+class MergeHint:
+    """The other members an open merge suggestion says an item's member may also be: how
+    many, and their names (one name once, with how many bear it: a person's accounts on
+    three platforms are three members of one name until merged)."""
+
+    members: int
+    names: list[tuple[str, int]]
+
+
 def with_merge_hints(items: Iterable[CareItem]) -> list[CareItem]:
-    """The items, each with `maybe_also`: the members an open merge suggestion says its
-    member may also be (one query). Two items for one person under two names are one touch,
-    and the other half's history is context for it."""
+    """The items, each with `merge_hint` (a MergeHint, or None), read in one query. Two
+    items for one person under two names are one touch, and the other half's history is
+    context for it."""
     listed = list(items)
     others = maybe_also(item.member_id for item in listed)
     for item in listed:
+        names = Counter(
+            other.display_name or "(no name)" for _, other in others.get(item.member_id, [])
+        )
+        hint = MergeHint(sum(names.values()), list(names.items())) if names else None
         # Read by care/_item.html, like the prefetched `standing`.
-        setattr(item, "maybe_also", [other for _, other in others.get(item.member_id, [])])  # noqa: B010
+        setattr(item, "merge_hint", hint)  # noqa: B010
     return listed
 
 

@@ -6,13 +6,15 @@ import re
 from typing import Any
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
 from townsquare.care.models import CareItem, CareReason, RuleSetting, Status
 from townsquare.care.queue import refresh_queue
 from townsquare.care.tests.conftest import NOW, Town
-from townsquare.community.models import MergeStatus, MergeSuggestion, Touchpoint
+from townsquare.care.today import MergeHint
+from townsquare.community.models import Member, MergeStatus, MergeSuggestion, Touchpoint
 from townsquare.lib.testing import make_staff
 
 
@@ -154,13 +156,27 @@ def test_today_and_the_queue_show_who_a_member_may_also_be(
     for url in (reverse("home"), reverse("care")):
         page = manager_client.get(url).content.decode()
         hints = re.findall(
-            r'<p class="care-also muted">Maybe also <a href="/members/(\d+)/">', page
+            r'<p class="care-also muted">Maybe the same person as 1 other member \((.+?)\):'
+            r'.*?<a href="/members/(\d+)/">their page</a>',
+            page,
         )
-        # Each one's item names the other.
-        assert sorted(hints) == sorted([str(dan.pk), str(ada.pk)]), url
+        # Each one's item names the other, and sends to its own member's page to decide.
+        assert sorted(hints) == sorted(
+            [(ada.display_name, str(dan.pk)), (dan.display_name, str(ada.pk))]
+        ), url
     suggestion.status = MergeStatus.REJECTED
     suggestion.save(update_fields=["status"])
-    assert "Maybe also" not in manager_client.get(reverse("home")).content.decode()
+    assert "care-also" not in manager_client.get(reverse("home")).content.decode()
+
+
+def test_a_hint_names_a_name_borne_by_several_members_once() -> None:
+    item = CareItem(pk=1, member=Member(pk=1, display_name="Zoë"))
+    item.standing = []  # type: ignore[attr-defined]
+    html = render_to_string("care/_item.html", {"item": item, "most": ":3"})
+    assert "care-also" not in html
+    item.merge_hint = MergeHint(3, [("Zoë Murphy", 2), ("Zoe M.", 1)])  # type: ignore[attr-defined]
+    html = render_to_string("care/_item.html", {"item": item, "most": ":3"})
+    assert "Maybe the same person as 3 other members (Zoë Murphy ×2, Zoe M.)" in html
 
 
 def test_the_queue_shows_reasons_that_say_the_same_once_with_their_number(

@@ -59,7 +59,11 @@ STOP_WORDS: dict[str, frozenset[str]] = {
         wow haha hahaha lmao omg btw fyi imo imho cool nice awesome amazing fantastic
         interesting excited glad guys folks everyone everybody anybody might let try tried
         trying looking went sounds hope soon sorry morning evening afternoon details works
-        worked working"""
+        worked working today yesterday tomorrow tonight day days hour hours minute minutes
+        week weeks month months year years ago last next later already always never often
+        sometimes guess usually probably actually basically seem seems seemed getting gives
+        give gave find found possible must fine bit little kind pretty quite everything
+        nothing"""
     ),
     "es": _words(
         """a al algo algunas algunos ante antes como con contra cual cuando de del desde donde
@@ -165,8 +169,9 @@ def extract_keywords(text: str, language: str | None = None) -> list[str]:
 class KeywordAnalyzer(Analyzer):
     name: ClassVar[str] = "keywords"
     # 2: emoji short codes dropped; chat's reactions ("cool", "awesome"), interjections and
-    # filler verbs ("try", "looking") are no topic.
-    version: ClassVar[str] = "2"
+    # filler verbs ("try", "looking") are no topic. 3: nor words of time ("yesterday", "last
+    # week"), hedges ("probably", "guess") and more filler verbs ("found", "getting").
+    version: ClassVar[str] = "3"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         return [{"keywords": extract_keywords(item.text, item.language)} for item in items]

@@ -115,6 +115,7 @@ def _item_context(request: HttpRequest, item: CareItem, **forms: Any) -> dict[st
         "reasons": reasons,
         "history": history,
         "card": member_card(item.member),
+        "merge_hint": getattr(with_merge_hints([item])[0], "merge_hint", None),
         "can_work": can_work_care(request.user),
         "active": item.status in ACTIVE_STATUSES,
         "assign_form": forms.get("assign_form")

@@ -164,9 +164,15 @@ def test_today_and_the_queue_show_who_a_member_may_also_be(
         assert sorted(hints) == sorted(
             [(ada.display_name, str(dan.pk)), (dan.display_name, str(ada.pk))]
         ), url
+    # And on the item's own page, where the touch is logged.
+    dans = CareItem.objects.get(member=dan)
+    page = manager_client.get(reverse("care_item", args=[dans.pk])).content.decode()
+    assert f"Maybe the same person as 1 other member ({ada.display_name})" in page
     suggestion.status = MergeStatus.REJECTED
     suggestion.save(update_fields=["status"])
     assert "care-also" not in manager_client.get(reverse("home")).content.decode()
+    page = manager_client.get(reverse("care_item", args=[dans.pk])).content.decode()
+    assert "care-also" not in page
 
 
 def test_a_hint_names_a_name_borne_by_several_members_once() -> None:

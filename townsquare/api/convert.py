@@ -369,7 +369,9 @@ def care_reason_out(reason: CareReason) -> CareReasonOut:
     )
 
 
-def care_item_out(item: CareItem, reasons: list[CareReason]) -> CareItemOut:
+def care_item_out(
+    item: CareItem, reasons: list[CareReason], maybe_also: list[Member]
+) -> CareItemOut:
     return CareItemOut(
         id=item.pk,
         member=MemberRef(id=item.member.pk, display_name=item.member.display_name),
@@ -385,13 +387,16 @@ def care_item_out(item: CareItem, reasons: list[CareReason]) -> CareItemOut:
         dismiss_reason=item.dismiss_reason,
         touchpoint_id=item.touchpoint_id,
         reasons=[care_reason_out(r) for r in reasons],
+        maybe_also=[MemberRef(id=m.pk, display_name=m.display_name) for m in maybe_also],
     )
 
 
-def care_item_detail_out(item: CareItem, reasons: list[CareReason]) -> CareItemDetailOut:
+def care_item_detail_out(
+    item: CareItem, reasons: list[CareReason], maybe_also: list[Member]
+) -> CareItemDetailOut:
     touchpoint = item.touchpoint
     return CareItemDetailOut(
-        **care_item_out(item, reasons).model_dump(),
+        **care_item_out(item, reasons, maybe_also).model_dump(),
         touchpoint=None if touchpoint is None else touchpoint_out(touchpoint),
     )
 

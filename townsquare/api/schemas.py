@@ -383,6 +383,9 @@ class CareItemOut(Schema):
     dismiss_reason: str
     touchpoint_id: int | None
     reasons: list[CareReasonOut]
+    # The other members an open merge suggestion says this member may also be (the pages'
+    # "Maybe the same person as…"): a touch for one half of a person concerns the other.
+    maybe_also: list[MemberRef]
 
 
 class CareItemDetailOut(CareItemOut):

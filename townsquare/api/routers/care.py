@@ -32,6 +32,7 @@ from townsquare.care import services
 from townsquare.care.forms import AssignForm
 from townsquare.care.models import ACTIVE_STATUSES, CareItem, CareReason, Rule
 from townsquare.care.views import queue_items
+from townsquare.community import resolution
 from townsquare.front.access import can_work_care
 
 router = Router(tags=["care"])
@@ -81,7 +82,8 @@ def _in_full(item_id: int) -> CareItemDetailOut:
             F("cleared_at").asc(nulls_first=True), "-score", "id"
         )
     )
-    return care_item_detail_out(item, reasons)
+    others = resolution.maybe_also([item.member_id]).get(item.member_id, [])
+    return care_item_detail_out(item, reasons, [other for _, other in others])
 
 
 @router.get("/care-items", response={200: CareItemPage, 422: ErrorOut}, summary="List care items")
@@ -104,12 +106,20 @@ def list_care_items(
         items = items.filter(assigned_to_id=filters.assigned_to)
     if filters.min_priority is not None:
         items = items.filter(priority__gte=filters.min_priority)
-    window = items[page.offset : page.offset + page.limit]
+    window = list(items[page.offset : page.offset + page.limit])
+    others = resolution.maybe_also(i.member_id for i in window)
     return CareItemPage(
         count=items.count(),
         limit=page.limit,
         offset=page.offset,
-        items=[care_item_out(i, i.standing) for i in window],  # type: ignore[attr-defined]
+        items=[
+            care_item_out(
+                i,
+                i.standing,  # type: ignore[attr-defined]
+                [other for _, other in others.get(i.member_id, [])],
+            )
+            for i in window
+        ],
     )
 
 

@@ -13,7 +13,7 @@ from townsquare.api.tests.conftest import Api, AssertNumQueries, Community, Talk
 from townsquare.care.models import CareItem, CareReason, Rule, RuleAdjustment, Status
 from townsquare.care.queue import rerank
 from townsquare.care.views import queue_items
-from townsquare.community.models import Member, Touchpoint
+from townsquare.community.models import Member, MergeStatus, MergeSuggestion, Touchpoint
 from townsquare.lib.testing import make_staff
 
 
@@ -187,8 +187,9 @@ def test_it_lists_care_items_in_the_same_number_of_queries_however_many(
     alice_api: Api, talk: Talk, django_assert_num_queries: AssertNumQueries
 ) -> None:
     alice_api.get("/care-items")  # the token's last use is recorded once a minute
-    # token (1), count (1), page with members and assignees (1), standing reasons (1)
-    with django_assert_num_queries(4):
+    # token (1), count (1), page with members and assignees (1), standing reasons (1),
+    # their members' open merge suggestions (1)
+    with django_assert_num_queries(5):
         assert len(ids(alice_api.get("/care-items"))) == 1
     now = timezone.now()
     for n in range(20):
@@ -205,8 +206,26 @@ def test_it_lists_care_items_in_the_same_number_of_queries_however_many(
                 occurred_at=now,
                 created_at=now,
             )
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert len(ids(alice_api.get("/care-items"))) == 21
-    # token (1), item with member, people and touchpoint (1), reasons (1)
-    with django_assert_num_queries(3):
+    # token (1), item with member, people and touchpoint (1), reasons (1), merge suggestions (1)
+    with django_assert_num_queries(4):
         ok(alice_api.get(f"/care-items/{talk.item.pk}"))
+
+
+def test_an_item_names_who_its_member_may_also_be(alice_api: Api, talk: Talk) -> None:
+    member = talk.item.member
+    [listed] = ok(alice_api.get("/care-items"))["items"]
+    assert listed["maybe_also"] == []
+    other = Member.objects.create(display_name="Same Person Elsewhere")
+    low, high = sorted([member, other], key=lambda m: m.pk)
+    suggestion = MergeSuggestion.objects.create(
+        member_a=low, member_b=high, confidence=0.7, evidence=["similar display name"]
+    )
+    expected = [{"id": other.pk, "display_name": "Same Person Elsewhere"}]
+    [listed] = ok(alice_api.get("/care-items"))["items"]
+    assert listed["maybe_also"] == expected
+    assert ok(alice_api.get(f"/care-items/{talk.item.pk}"))["maybe_also"] == expected
+    suggestion.status = MergeStatus.REJECTED
+    suggestion.save(update_fields=["status"])
+    assert ok(alice_api.get(f"/care-items/{talk.item.pk}"))["maybe_also"] == []

@@ -254,6 +254,15 @@ class TimelineQuerySet(QuerySet[Interaction]):
     conversation and enrichment. Skipping whole joined rows to reach a busy member's later
     pages read all of those joins for every row skipped."""
 
+    # The number of rows when it is known without counting them (`member_timeline`); a
+    # filtered or otherwise changed copy is a new queryset without it, and counts.
+    known_count: int | None = None
+
+    def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
+        return super().count()
+
     def __getitem__(self, k: Any) -> Any:
         # Model rows only: the ids' own query (values) slices as usual.
         if (
@@ -290,11 +299,21 @@ def member_timeline(
     if until is not None:
         end = datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC)
         qs = qs.filter(created_at__lt=end)
-    return (
+    timeline = (
         qs.select_related("source", "channel", "conversation", "enrichment", "moderation")
         .annotate(conversation_title_hidden=title_hidden("conversation_id"))
         .order_by("-created_at", "-id")
     )
+    if not (source_id or since or until):
+        # Whole, or by kind and channel: the per kind and channel counts the page shows
+        # anyway say how many rows there are (a COUNT read a busy member's rows once more).
+        assert isinstance(timeline, TimelineQuerySet)  # noqa: S101 - built as one above
+        timeline.known_count = sum(
+            row.count
+            for row in _activity_counts(member)
+            if (not kind or row.kind == kind) and (not channel_id or row.channel_id == channel_id)
+        )
+    return timeline
 
 
 def labelled_interactions() -> QuerySet[Interaction]:

@@ -119,8 +119,9 @@ def _remember(member: Member, rows: int) -> None:
 def test_the_member_page(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # member (1), identities (1), counts per kind and channel (1), timeline count (1) and page (1)
-    # with enrichments, names of the members mentioned (1), tracked-term matches (1); the
+    # member (1), identities (1), counts per kind and channel (1, which also give the
+    # timeline's count), the timeline's page (1) with enrichments, names of the members
+    # mentioned (1), tracked-term matches (1); the
     # portrait (front/views_profile.py): engagement level (1), interests with their examples
     # (1), expertise (1), the people they talk with (1), weekly activity, languages and
     # monthly sentiment (1); the memory (front/views_memory.py): tags (1), notes with their
@@ -131,7 +132,7 @@ def test_the_member_page(
     # Care items (1; their reasons only when there are items).
     for rows in (1, 6):
         _remember(merged_member, rows)
-        with django_assert_num_queries(2 + 19):
+        with django_assert_num_queries(2 + 18):
             page = _get(alice_client, reverse("member", args=[merged_member.pk]))
         assert page.count('class="memory-item note-item"') == merged_member.notes.count()
         assert page.count('class="memory-item touchpoint-item"') == rows
@@ -149,10 +150,10 @@ def test_the_member_page(
 def test_the_member_timeline_refresh_costs_no_portrait(
     alice_client: Client, merged_member: Member, django_assert_num_queries: AssertNumQueries
 ) -> None:
-    # htmx asks for the timeline alone (its next page, its filters): the member page's 2 + 19
+    # htmx asks for the timeline alone (its next page, its filters): the member page's 2 + 18
     # without the portrait (5), which views_profile.py computes only when the page shows it,
     # nor the memory's lists (4), which are lazy querysets.
-    with django_assert_num_queries(2 + 9):
+    with django_assert_num_queries(2 + 8):
         response = alice_client.get(
             reverse("member", args=[merged_member.pk]),
             {"page": "1"},
@@ -264,8 +265,8 @@ def test_the_labels_cost_the_same_queries_however_many_messages_carry_them(
 
     for labelled in (timeline[:1] + thread[:1], timeline + thread):
         _label(labelled, term, bob)
-        # the member page's 2 + 19, thanks with whom (1), corrections with who (1)
-        with django_assert_num_queries(2 + 21):
+        # the member page's 2 + 18, thanks with whom (1), corrections with who (1)
+        with django_assert_num_queries(2 + 20):
             page = _get(alice_client, reverse("member", args=[person.pk]))
         assert page.count("corrected by bob") == 2 * len(set(timeline) & set(labelled))
         # the conversation page's 2 + 5, thanks with whom (1), corrections with who (1)

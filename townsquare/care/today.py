@@ -39,12 +39,24 @@ def top_items(limit: int = 8) -> list[CareItem]:
 
 @dataclass
 class MergeHint:
-    """The other members an open merge suggestion says an item's member may also be: how
-    many, and their names (one name once, with how many bear it: a person's accounts on
-    three platforms are three members of one name until merged)."""
+    """The other members an open merge suggestion says a member may also be, most certain
+    first."""
 
-    members: int
-    names: list[tuple[str, int]]
+    others: list[Member]
+
+    @property
+    def names(self) -> list[tuple[str, int]]:
+        """Their names, one name once with how many bear it: a person's accounts on three
+        platforms are three members of one name until merged."""
+        return list(Counter(m.display_name or "(no name)" for m in self.others).items())
+
+
+def merge_hints(member_ids: Iterable[int]) -> dict[int, MergeHint]:
+    """The merge hints of these members that have one (one query)."""
+    return {
+        member_id: MergeHint([other for _, other in pairs])
+        for member_id, pairs in maybe_also(member_ids).items()
+    }
 
 
 def with_merge_hints(items: Iterable[CareItem]) -> list[CareItem]:
@@ -52,14 +64,10 @@ def with_merge_hints(items: Iterable[CareItem]) -> list[CareItem]:
     items for one person under two names are one touch, and the other half's history is
     context for it."""
     listed = list(items)
-    others = maybe_also(item.member_id for item in listed)
+    hints = merge_hints(item.member_id for item in listed)
     for item in listed:
-        names = Counter(
-            other.display_name or "(no name)" for _, other in others.get(item.member_id, [])
-        )
-        hint = MergeHint(sum(names.values()), list(names.items())) if names else None
         # Read by care/_item.html, like the prefetched `standing`.
-        setattr(item, "merge_hint", hint)  # noqa: B010
+        setattr(item, "merge_hint", hints.get(item.member_id))  # noqa: B010
     return listed
 
 

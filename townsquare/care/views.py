@@ -38,7 +38,7 @@ from townsquare.care.models import (
     Status,
 )
 from townsquare.care.queue import rerank
-from townsquare.care.today import with_merge_hints
+from townsquare.care.today import merge_hints, with_merge_hints
 from townsquare.community.models import Channel
 from townsquare.front.access import can_change_settings, can_read, can_work_care, requires
 from townsquare.front.member_card import member_card
@@ -115,7 +115,7 @@ def _item_context(request: HttpRequest, item: CareItem, **forms: Any) -> dict[st
         "reasons": reasons,
         "history": history,
         "card": member_card(item.member),
-        "merge_hint": getattr(with_merge_hints([item])[0], "merge_hint", None),
+        "merge_hint": merge_hints([item.member_id]).get(item.member_id),
         "can_work": can_work_care(request.user),
         "active": item.status in ACTIVE_STATUSES,
         "assign_form": forms.get("assign_form")

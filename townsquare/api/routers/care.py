@@ -31,8 +31,8 @@ from townsquare.api.schemas import (
 from townsquare.care import services
 from townsquare.care.forms import AssignForm
 from townsquare.care.models import ACTIVE_STATUSES, CareItem, CareReason, Rule
+from townsquare.care.today import merge_hints
 from townsquare.care.views import queue_items
-from townsquare.community import resolution
 from townsquare.front.access import can_work_care
 
 router = Router(tags=["care"])
@@ -82,8 +82,8 @@ def _in_full(item_id: int) -> CareItemDetailOut:
             F("cleared_at").asc(nulls_first=True), "-score", "id"
         )
     )
-    others = resolution.maybe_also([item.member_id]).get(item.member_id, [])
-    return care_item_detail_out(item, reasons, [other for _, other in others])
+    hint = merge_hints([item.member_id]).get(item.member_id)
+    return care_item_detail_out(item, reasons, hint.others if hint else [])
 
 
 @router.get("/care-items", response={200: CareItemPage, 422: ErrorOut}, summary="List care items")
@@ -107,7 +107,7 @@ def list_care_items(
     if filters.min_priority is not None:
         items = items.filter(priority__gte=filters.min_priority)
     window = list(items[page.offset : page.offset + page.limit])
-    others = resolution.maybe_also(i.member_id for i in window)
+    hints = merge_hints(i.member_id for i in window)
     return CareItemPage(
         count=items.count(),
         limit=page.limit,
@@ -116,7 +116,7 @@ def list_care_items(
             care_item_out(
                 i,
                 i.standing,  # type: ignore[attr-defined]
-                [other for _, other in others.get(i.member_id, [])],
+                hints[i.member_id].others if i.member_id in hints else [],
             )
             for i in window
         ],

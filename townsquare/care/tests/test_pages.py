@@ -180,7 +180,8 @@ def test_a_hint_names_a_name_borne_by_several_members_once() -> None:
     item.standing = []  # type: ignore[attr-defined]
     html = render_to_string("care/_item.html", {"item": item, "most": ":3"})
     assert "care-also" not in html
-    item.merge_hint = MergeHint(3, [("Zoë Murphy", 2), ("Zoe M.", 1)])  # type: ignore[attr-defined]
+    zoes = [Member(display_name=name) for name in ("Zoë Murphy", "Zoe M.", "Zoë Murphy")]
+    item.merge_hint = MergeHint(zoes)  # type: ignore[attr-defined]
     html = render_to_string("care/_item.html", {"item": item, "most": ":3"})
     assert "Maybe the same person as 3 other members (Zoë Murphy ×2, Zoe M.)" in html
 

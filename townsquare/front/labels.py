@@ -94,6 +94,8 @@ class MessageLabels:
     """Everything shown about one message's labels, in display order."""
 
     enrichment: Enrichment | None
+    # Of a kind that carries words (pipeline.TEXT_KINDS): only those are ever enriched.
+    has_words: bool = True
     badges: list[Badge] = field(default_factory=list)
     keywords: list[str] = field(default_factory=list)
     terms: list[Badge] = field(default_factory=list)
@@ -106,8 +108,10 @@ class MessageLabels:
 
     @property
     def correctable(self) -> bool:
-        """Never enriched yet (correcting enriches it first) or a message with words."""
-        return self.enrichment is None or self.enrichment.analyzed
+        """A message with words, or one never enriched yet (correcting enriches it first)."""
+        if self.enrichment is None:
+            return self.has_words
+        return self.enrichment.analyzed
 
 
 def _shown(value: Any) -> str:
@@ -123,9 +127,12 @@ def build_labels(
     thanks: list[Thanks],
     matches: list[TermMatch],
     corrections: dict[str, LabelCorrection],
+    *,
+    has_words: bool = True,
 ) -> MessageLabels:
-    """The badges of one message. `corrections`: field -> its latest correction."""
-    labels = MessageLabels(enrichment, corrections=corrections)
+    """The badges of one message. `corrections`: field -> its latest correction; `has_words`:
+    whether its kind carries words (a reaction is never enriched)."""
+    labels = MessageLabels(enrichment, has_words=has_words, corrections=corrections)
     labels.terms = [
         Badge(
             m.term.term,

@@ -34,6 +34,7 @@ from townsquare.listening.models import (
     Thanks,
     TrackedTerm,
 )
+from townsquare.listening.pipeline import TEXT_KINDS
 from townsquare.moderation.visibility import title_hidden
 
 # What the member list can be sorted by: (label, ordering). Dates put members never seen last.
@@ -372,7 +373,11 @@ def attach_labels(items: Iterable[Interaction]) -> None:
             latest[c.interaction_id][c.field] = c  # the latest one wins
     for item in rows:
         item.labels = build_labels(  # type: ignore[attr-defined]
-            enrichments[item.pk], thanks[item.pk], matches[item.pk], latest[item.pk]
+            enrichments[item.pk],
+            thanks[item.pk],
+            matches[item.pk],
+            latest[item.pk],
+            has_words=item.kind in TEXT_KINDS,
         )
 
 

@@ -31,8 +31,9 @@ class Enrichment(models.Model):
     member = models.ForeignKey(
         Member, models.CASCADE, null=True, blank=True, related_name="+", db_index=False
     )
-    # False for interactions without words of their own (reactions, joins, votes, empty text):
-    # they get a row, so "no row" always means "never enriched", but no labels.
+    # False for a message with no words of its own (an empty text, a mail that only quotes):
+    # it gets a row, so "no row" means "never enriched", but no labels. Interactions of kinds
+    # without words (reactions, joins, votes) get no row at all (listening/pipeline.py).
     analyzed = models.BooleanField(default=False)
     language = models.CharField(max_length=8, null=True, blank=True)
     language_confidence = models.FloatField(default=0.0)

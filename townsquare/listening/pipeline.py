@@ -1,11 +1,16 @@
 """Enrichment: run every analyzer over interactions in batches and store what they found.
 
-One `Enrichment` row per interaction. Interactions without words of their own (reactions,
-joins, votes, badges, events, accepted-answer marks, or an empty text) get a row too, marked
-`analyzed=False` with only the versions: then "no row" always means "never enriched" and
-staleness is one anti-join. A row is stale when its `version_key` (a digest of every analyzer's
-version and the pipeline's) is not the current one, or when the interaction was edited since
-(its content digest changed): `find_stale` finds those, `enrich_pending` redoes them.
+One `Enrichment` row per interaction of a kind that carries words (`TEXT_KINDS`: posts,
+replies, comments, messages...). Those with an empty text (or a mail that only quotes) get a row
+too, marked `analyzed=False` with only the versions: among them "no row" always means "never
+enriched" and staleness is one anti-join. Interactions of the other kinds (reactions, joins,
+votes, badges, events, accepted-answer marks) get no row: nothing in them is analysed, so they
+cost an enrichment nothing, and a new analyzer version has nothing to redo there (they were
+half of a chat community's interactions, and half of the pipeline's writes).
+
+A row is stale when its `version_key` (a digest of every analyzer's version and the
+pipeline's) is not the current one, or when the interaction was edited since (its content
+digest changed): `find_stale` finds those, `enrich_pending` redoes them.
 
 Analysis runs outside any transaction (it is the slow part, and SQLite would hold its write lock
 meanwhile); each batch's writes are one transaction: an upsert of the Enrichment rows through
@@ -216,6 +221,11 @@ class EnrichStats:
 # Finding work --------------------------------------------------------------------------------
 
 
+# Only interactions of these kinds are enriched (a constant fragment; the kinds are parameters).
+_WITH_WORDS = f" AND i.kind IN ({', '.join(['%s'] * len(TEXT_KINDS))})"
+_TEXT_KINDS = sorted(TEXT_KINDS)
+
+
 def _stale_where(since: datetime | None) -> tuple[str, list[Any]]:
     """The rows to look at: all, or only those an import wrote since a moment (an index range
     on imported_at instead of a walk over every interaction). The SQL fragment is a constant:
@@ -223,11 +233,9 @@ def _stale_where(since: datetime | None) -> tuple[str, list[Any]]:
     `id > %s ... ORDER BY id`, SQLite walked the primary key from the first id, reading the
     whole table (1 s at 2 M) to reach the few rows an import wrote."""
     if since is None:
-        return "", []
-    return (
-        " AND i.id IN (SELECT n.id FROM community_interaction n WHERE n.imported_at >= %s)",
-        [since],
-    )
+        return _WITH_WORDS, [*_TEXT_KINDS]
+    imported = " AND i.id IN (SELECT n.id FROM community_interaction n WHERE n.imported_at >= %s)"
+    return _WITH_WORDS + imported, [*_TEXT_KINDS, since]
 
 
 def find_stale(
@@ -267,8 +275,9 @@ def count_stale(*, key: str | None = None, since: datetime | None = None) -> int
 def _ids_after(limit: int, after: int) -> list[int]:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM community_interaction WHERE id > %s ORDER BY id LIMIT %s",
-            [after, limit],
+            "SELECT i.id FROM community_interaction i"  # noqa: S608 (a constant fragment)
+            f" WHERE i.id > %s{_WITH_WORDS} ORDER BY i.id LIMIT %s",
+            [after, *_TEXT_KINDS, limit],
         )
         return [row[0] for row in cursor.fetchall()]
 
@@ -473,7 +482,11 @@ class _Parallel:
 
 def _count_all() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT COUNT(*) FROM community_interaction")
+        cursor.execute(
+            "SELECT COUNT(*) FROM community_interaction i"  # noqa: S608 (a constant fragment)
+            f" WHERE 1 = 1{_WITH_WORDS}",
+            _TEXT_KINDS,
+        )
         row = cursor.fetchone()
     return int(row[0]) if row else 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
 from townsquare.listening.models import Enrichment, TermMatch, Thanks, TrackedTerm
 from townsquare.listening.pipeline import (
     TEXT_KINDS,
+    count_stale,
     current_versions,
     enrich_pending,
     find_stale,
@@ -67,7 +69,7 @@ def member(handle: str) -> Member:
 def test_it_enriches_every_interaction_of_a_real_import(shared_data: Path) -> None:
     root = shared_data / "slack_houstondatavis"
     import_export("slack", root)
-    total = Interaction.objects.count()
+    total = Interaction.objects.filter(kind__in=TEXT_KINDS).count()
 
     stats = enrich_pending(batch_size=300)
 
@@ -75,11 +77,13 @@ def test_it_enriches_every_interaction_of_a_real_import(shared_data: Path) -> No
     assert stats.interactions == total == Enrichment.objects.filter(version_key=key).count()
     worded = Interaction.objects.filter(kind__in=TEXT_KINDS).exclude(text="")
     assert stats.analyzed == Enrichment.objects.filter(analyzed=True).count() == worded.count()
-    # Reactions and joins carry no words of their own: a row, but no labels.
-    silent = Enrichment.objects.filter(interaction__kind=InteractionKind.JOIN)
-    assert silent.exists()
-    assert not silent.filter(analyzed=True).exists()
-    assert set(silent.values_list("sentiment_label", flat=True)) == {""}
+    # Joins and reactions carry no words of their own: nothing to enrich, no row, and nothing
+    # left stale for the next run.
+    joins = Interaction.objects.filter(kind=InteractionKind.JOIN)
+    assert joins.exists()
+    assert not Enrichment.objects.exclude(interaction__kind__in=TEXT_KINDS).exists()
+    assert count_stale() == 0
+    assert enrich_pending().interactions == 0
     # Every analyzer's version is recorded on every row.
     assert Enrichment.objects.first().versions == current_versions()  # type: ignore[union-attr]
     # An English-speaking workspace: nearly every text with a language (not just a link or
@@ -153,6 +157,59 @@ def test_it_rebuilds_everything_on_request(tmp_path: Path) -> None:
     assert stats.interactions == 3
     after = dict(Enrichment.objects.values_list("interaction_id", "enriched_at"))
     assert all(after[i] >= before[i] for i in before)
+
+
+def test_it_leaves_interactions_without_words_alone(tmp_path: Path) -> None:
+    liked = message(1_700_000_000, "U1", "Release notes are out")
+    liked["reactions"] = [{"name": "tada", "users": ["U2", "U3"], "count": 2}]
+    import_messages(tmp_path, [liked, message(1_700_000_100, "U2", "")])
+    reactions = Interaction.objects.filter(kind=InteractionKind.REACTION)
+    assert reactions.count() == 2
+
+    stats = enrich_pending()
+    again = enrich_pending(rebuild=True)
+
+    # The message and the empty one get a row (the empty one unanalyzed); the reactions none,
+    # neither on the first run nor on a rebuild.
+    assert stats.interactions == again.interactions == 2
+    assert stats.analyzed == 1
+    assert not Enrichment.objects.filter(interaction__in=reactions).exists()
+    assert find_stale(10) == []
+
+
+def test_the_migration_drops_the_rows_of_interactions_without_words(tmp_path: Path) -> None:
+    from importlib import import_module
+
+    from django.db import connection
+
+    migration = import_module("townsquare.listening.migrations.0004_no_enrichment_without_words")
+    liked = message(1_700_000_000, "U1", "Release notes are out")
+    liked["reactions"] = [{"name": "tada", "users": ["U2", "U3"], "count": 2}]
+    import_messages(tmp_path, [liked])
+    enrich_pending()
+    first, second = Interaction.objects.filter(kind=InteractionKind.REACTION).order_by("id")
+    # As an earlier version left them: a row with no labels for each reaction, one corrected.
+    versions = current_versions()
+    for reaction, corrected in ((first, []), (second, ["is_spam"])):
+        Enrichment.objects.create(
+            interaction=reaction,
+            versions=versions,
+            version_key=version_key(versions),
+            content_hash=reaction.content_hash,
+            corrected=corrected,
+            is_spam=bool(corrected),
+            enriched_at=timezone.now(),
+        )
+
+    # The migration uses its schema editor's connection only (SQLite refuses a schema editor
+    # inside the test's transaction).
+    migration.delete_rows(None, SimpleNamespace(connection=connection))
+
+    kept = set(Enrichment.objects.values_list("interaction__kind", "interaction_id"))
+    assert kept == {
+        (InteractionKind.MESSAGE, enrichment_of("Release notes are out").pk),
+        (InteractionKind.REACTION, second.pk),
+    }
 
 
 def test_it_credits_thanks_to_the_author_replied_to(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ PostgreSQL, secondary indexes dropped during the load and rebuilt after), from a
 five sources on five platforms with their channels; members with one to three identities; a
 heavy-tailed activity (a few members with tens of thousands of interactions, many with a
 handful, some with none); conversations with replies, reactions, answers and accepted answers;
-one listening Enrichment per interaction (language, sentiment, keywords, labels); thanks,
+one listening Enrichment per interaction with words (language, sentiment, keywords, labels); thanks,
 tracked-term matches and label corrections; engagement levels computed by the real
 `refresh_engagement`; tags, notes, touchpoints and what members taught the team.
 
@@ -823,31 +823,7 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
             pk = row + 1
             member = member_list[row] + 1
             if k not in TEXT_KINDS:
-                yield (
-                    pk,
-                    member,
-                    False,
-                    None,
-                    0.0,
-                    None,
-                    "",
-                    False,
-                    0.0,
-                    False,
-                    "",
-                    "{}",
-                    0.0,
-                    False,
-                    0.0,
-                    False,
-                    "[]",
-                    versions_json,
-                    key,
-                    _content_hash(pk),
-                    "[]",
-                    now_text,
-                )
-                continue
+                continue  # nothing to analyse: never enriched (listening/pipeline.py)
             language = "en" if other_language[row] else member_language[member_list[row]]
             words = list(dict.fromkeys(KEYWORDS[i] for i in keyword_idx[row][: n_keywords[row]]))
             corrected = "[]"

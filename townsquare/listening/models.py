@@ -55,7 +55,9 @@ class Enrichment(models.Model):
     # analyzer name -> version that produced this row (plus the pipeline's own version)
     versions = models.JSONField(default=dict, blank=True)
     # A digest of every current version: a row whose key differs is stale and gets redone.
-    version_key = models.CharField(max_length=16, db_index=True)
+    # Not indexed: staleness compares it with `<>` walking the interactions (pipeline.find_stale),
+    # which no index serves, and an index would cost every upsert.
+    version_key = models.CharField(max_length=16)
     # The interaction's content digest when enriched: an edited message is enriched again.
     content_hash = models.CharField(max_length=32, blank=True, default="")
     # The fields a person corrected: the pipeline keeps their value over the analyzers'.

@@ -58,7 +58,10 @@ class DailyMemberActivity(models.Model):
                 fields=["day", "member", "channel", "source", "interactions"],
                 name="daily_member_activity_day",
             ),
-            models.Index(fields=["member"], name="daily_member_activity_member"),
+            # A member's days (their page's weekly counts, a merge's recount), from the index.
+            models.Index(
+                fields=["member", "day", "interactions"], name="daily_member_activity_days"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -158,6 +158,10 @@ def test_it_draws_weekly_activity_languages_and_monthly_sentiment(
     found = profile.activity(ada)
     assert len(found.weeks) == profile.SPARKLINE_WEEKS
     assert found.total == Interaction.objects.filter(member=ada).count()
+    # Each week's count, as the rollup gives it, is the count of the interactions of that week.
+    days = [i.created_at.astimezone(UTC).date() for i in Interaction.objects.filter(member=ada)]
+    mondays = Counter(day - timedelta(days=day.weekday()) for day in days)
+    assert {w.start: w.count for w in found.weeks if w.count} == dict(mondays)
     assert found.spark_points.count(",") == profile.SPARKLINE_WEEKS
     assert str(found.total) in found.spark_description
     analysed = Enrichment.objects.filter(

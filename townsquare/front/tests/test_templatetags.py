@@ -18,10 +18,25 @@ from townsquare.front.templatetags.townsquare import NOTHING, when
         datetime(2026, 6, 1, 0, 0, 0, tzinfo=timezone(timedelta(hours=2))),
     ],
 )
-def test_when_writes_the_time_as_djangos_formatter_does(value: datetime) -> None:
-    html = when(value, "j M Y")
+@pytest.mark.parametrize(
+    # The pages' formats (written directly), and others (Django's formatter).
+    "fmt",
+    ["j M Y, H:i", "j M Y", "j M", "H:i", "D j N Y", r"j \o\f F"],
+)
+def test_when_writes_the_time_as_djangos_formatter_does(value: datetime, fmt: str) -> None:
+    html = when(value, fmt)
     assert html == (
         f'<time datetime="{value.isoformat()}" title="{format_date(value, "Y-m-d H:i:s")} UTC">'
-        f"{format_date(value, 'j M Y')}</time>"
+        f"{format_date(value, fmt)}</time>"
     )
     assert when(None) == NOTHING
+
+
+def test_when_names_months_in_the_active_language() -> None:
+    from django.utils import translation
+
+    value = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+    with translation.override("de"):
+        german = when(value, "j M Y")
+        assert german.endswith(f">{format_date(value, 'j M Y')}</time>")
+    assert when(value, "j M Y").endswith(">1 May 2026</time>")

@@ -124,7 +124,8 @@ def interests(
 ) -> list[Interest]:
     """The member's top keywords by messages × (1 + positivity) × (1 + responses per message),
     where positivity is the mean sentiment when above zero, each with its best examples (most
-    responses, then most positive, then newest); over the portrait's window. The messages a
+    responses, then most positive, then newest), passing over a message a higher interest
+    already shows while the keyword has others; over the portrait's window. The messages a
     moderator hid count only for a reader who may see them (`sees_hidden`): their keywords
     and words are theirs."""
     # `CROSS JOIN ... WHERE` makes SQLite walk the member's few messages and look their
@@ -176,23 +177,32 @@ def interests(
         *RESPONSE_KINDS,
         MIN_INTEREST_MESSAGES,
         limit,
-        examples,
+        # Enough candidates to pass over every message the interests above show.
+        examples * limit,
     ]
     found: dict[str, Interest] = {}
+    candidates: dict[str, list[Example]] = defaultdict(list)
     rows = _fetch(sql, params)
     for keyword, messages, mean, responses, score, pk, text, created, conv, platform, hid in rows:
-        interest = found.get(keyword)
-        if interest is None:
-            interest = found[keyword] = Interest(
+        if keyword not in found:
+            found[keyword] = Interest(
                 keyword=str(keyword),
                 messages=int(messages),
                 mean_sentiment=None if mean is None else float(mean),
                 responses=int(responses or 0),
                 score=float(score),
             )
-        interest.examples.append(
+        candidates[keyword].append(
             Example(int(pk), str(text), _as_datetime(created), conv, str(platform), bool(hid))
         )
+    # One message often carries two of the top keywords ("missing values" and "data"): shown
+    # under each, it would crowd out the member's other messages.
+    shown: set[int] = set()
+    for keyword, interest in found.items():
+        ranked = candidates[keyword]
+        fresh = [e for e in ranked if e.interaction_id not in shown]
+        interest.examples.extend((fresh + [e for e in ranked if e not in fresh])[:examples])
+        shown.update(e.interaction_id for e in interest.examples)
     return list(found.values())
 
 

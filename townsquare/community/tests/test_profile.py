@@ -103,6 +103,32 @@ def test_it_gives_each_interest_examples_from_the_member_linking_their_conversat
     assert kubernetes.examples[0].text.startswith("Kubernetes is great")
 
 
+def test_it_shows_a_message_under_one_interest_while_the_others_have_their_own(
+    community: dict[str, Member],
+) -> None:
+    ada = community["ada"]
+    for examples in (1, 2, 3):
+        shown: set[int] = set()
+        for interest in profile.interests(ada, examples=examples):
+            ids = [e.interaction_id for e in interest.examples]
+            carrying = {
+                e.interaction_id
+                for e in Enrichment.objects.filter(interaction__member=ada, analyzed=True)
+                if interest.keyword in e.keywords
+            }
+            # As many as asked for, or all the keyword's messages when it has fewer.
+            assert len(ids) == min(examples, len(carrying))
+            # A message shown above comes back only when the keyword has no other to show.
+            repeated = [i for i in ids if i in shown]
+            assert len(repeated) <= max(0, examples - len(carrying - shown))
+            shown.update(ids)
+    # Both of Ada's kubernetes messages also carry "love kubernetes": one example each shows
+    # both messages, not the most answered one twice.
+    first, second = profile.interests(ada, examples=1)[:2]
+    assert (first.keyword, second.keyword) == ("kubernetes", "love kubernetes")
+    assert first.examples[0].interaction_id != second.examples[0].interaction_id
+
+
 def test_it_counts_answers_in_others_threads_and_thanks_received_as_expertise(
     community: dict[str, Member],
 ) -> None:

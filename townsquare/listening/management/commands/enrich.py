@@ -16,13 +16,16 @@ from townsquare.listening.tasks import enrich_pending_task
 
 class Command(BaseCommand):
     help = (
-        "Enrich interactions (language, sentiment, questions, thanks, emotion, toxicity, spam, "
-        "keywords): those never enriched, edited since, or enriched by an older analyzer."
+        "Enrich the interactions with words (language, sentiment, questions, thanks, emotion, "
+        "toxicity, spam, keywords): those never enriched, edited since, or enriched by an older "
+        "analyzer. Reactions, joins and votes have nothing to analyse and are left alone."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--rebuild", action="store_true", help="re-enrich every interaction, not only stale"
+            "--rebuild",
+            action="store_true",
+            help="re-enrich every interaction with words, not only stale",
         )
         parser.add_argument(
             "--background",

@@ -44,6 +44,7 @@ from townsquare.connectors.records import (
     Record,
     RejectedRecordInfo,
 )
+from townsquare.inbox.rollup import refresh_states
 from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.metrics.rollups import day_of, refresh_days
 
@@ -152,6 +153,9 @@ class Writer:
         self._fresh_interactions = not Interaction.objects.filter(source=source).exists()
         # UTC days whose interactions this run wrote: their rollups are recounted at the end.
         self._days: set[date] = set()
+        # Conversations this run wrote messages into (an edit's former one too): their inbox
+        # states are recounted at the end.
+        self._conversation_pks: set[int] = set()
 
     # Intake
 
@@ -199,6 +203,10 @@ class Writer:
             link_parents(self.source)
             refresh_member_activity(self.source)
             refresh_days(self._days)
+            # The inbox's structure (first message, first response, activity) is the
+            # interactions' alone: kept here, so it is right before any enrichment runs, which
+            # then copies the first messages' labels only (townsquare/inbox/rollup.py).
+            refresh_states(self._conversation_pks)
 
     # Channels and identities: few rows, written through the ORM
 
@@ -503,25 +511,36 @@ class Writer:
             if self._insert_fresh(insert, rows):
                 self.counts["created"].update(Counter(row[2] for row in rows))
                 self._days.update(day_of(row[10]) for row in rows)
+                self._conversation_pks.update(row[6] for row in rows if row[6] is not None)
                 return
             self._fresh_interactions = False
         existing: dict[str, str] = {}
         existing_times: dict[str, Any] = {}
+        existing_conversations: dict[str, int | None] = {}
         with connection.cursor() as cursor:
             for chunk in _chunks([row[1] for row in rows]):
                 cursor.execute(
-                    f"SELECT external_id, content_hash, created_at FROM {table}"  # noqa: S608
+                    f"SELECT external_id, content_hash, created_at, conversation_id FROM {table}"  # noqa: S608
                     f" WHERE source_id = %s AND external_id IN ({', '.join(['%s'] * len(chunk))})",
                     [self.source.id, *chunk],
                 )
-                for external_id, content_hash, created_at in cursor.fetchall():
+                for external_id, content_hash, created_at, conversation_pk in cursor.fetchall():
                     existing[external_id] = content_hash
                     existing_times[external_id] = created_at
+                    existing_conversations[external_id] = conversation_pk
             new = [row for row in rows if row[1] not in existing]
             changed = [row for row in rows if row[1] in existing and existing[row[1]] != row[13]]
             # An edit may move a row to another day: both days are recounted.
             self._days.update(day_of(row[10]) for row in (*new, *changed))
             self._days.update(day_of(existing_times[row[1]]) for row in changed)
+            self._conversation_pks.update(
+                pk
+                for pk in (
+                    *(row[6] for row in (*new, *changed)),
+                    *(existing_conversations[row[1]] for row in changed),
+                )
+                if pk is not None
+            )
             if new:
                 cursor.executemany(insert, new)
             if changed:

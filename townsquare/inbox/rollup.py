@@ -176,6 +176,56 @@ def refresh_states(conversation_ids: Iterable[int] | None = None) -> int:
     return written
 
 
+# The first message's labels as the state keeps them, from its enrichment row `e`.
+_LABELS = (
+    ("is_question", "COALESCE(e.is_question, %s)"),
+    ("language", "COALESCE(e.language, '')"),
+    ("sentiment", "COALESCE(e.sentiment_label, '')"),
+    ("sentiment_score", "e.sentiment"),
+)
+
+
+def refresh_labels(messages: Iterable[tuple[int, int | None]]) -> int:
+    """After the enrichment of these messages (interaction id, conversation id) changed their
+    labels: copy the labels into the states whose first message they are, and refresh whole
+    the conversations that have no state yet. Labels change nothing else a state holds (which
+    message is first, who responded, when), so this spares the full recount's subqueries of
+    every conversation touched: the enrichment of a whole history relabels every opener.
+    Returns how many states were written."""
+    messages = list(messages)
+    written = 0
+    table = "inbox_conversationstate"
+    differs = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
+    assignments = ", ".join(f"{column} = {value}" for column, value in _LABELS)
+    changed = " OR ".join(f"{table}.{column} {differs} {value}" for column, value in _LABELS)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    ids = sorted({interaction_id for interaction_id, _ in messages})
+    for start in range(0, len(ids), BATCH_SIZE):
+        chunk = ids[start : start + BATCH_SIZE]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET {assignments}, refreshed_at = %s"  # noqa: S608
+                f" FROM listening_enrichment e WHERE e.interaction_id = {table}.first_message_id"
+                f" AND {table}.first_message_id IN ({_marks(chunk)}) AND ({changed})",
+                [False, now, *chunk, False],
+            )
+            written += max(cursor.rowcount, 0)
+    conversations = sorted({c for _, c in messages if c is not None})
+    missing: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(conversations), BATCH_SIZE):
+            chunk = conversations[start : start + BATCH_SIZE]
+            cursor.execute(
+                f"SELECT c.id FROM community_conversation c WHERE c.id IN ({_marks(chunk)})"  # noqa: S608
+                f" AND NOT EXISTS (SELECT 1 FROM {table} s WHERE s.conversation_id = c.id)",
+                chunk,
+            )
+            missing += [row[0] for row in cursor.fetchall()]
+    if missing:
+        written += refresh_states(missing)
+    return written
+
+
 def refresh_member_conversations(member_ids: Iterable[int]) -> int:
     """Recompute the conversations these members wrote in: after a merge or an unmerge moved
     their interactions, or after one of them was marked as a bot (or not)."""

@@ -310,14 +310,14 @@ def enrich_pending(
         total = min(total, limit) if limit else total
     parallel = _parallel(workers) if workers > 1 and total >= PARALLEL_FROM else None
     stats = EnrichStats()
-    touched: set[int] = set()  # conversations with a message relabelled, for the inbox
+    touched: list[tuple[int, int | None]] = []  # messages relabelled, for the inbox
     times: set[Any] = set()  # times of the rows relabelled, for the metrics' rollups
 
     def finish(
         batch: _Batch, results: list[dict[str, dict[str, Any]]], seconds: dict[str, float]
     ) -> None:
         relabelled = _write(batch, results, versions)
-        touched.update(r.conversation_id for r in relabelled if r.conversation_id is not None)
+        touched.extend((r.id, r.conversation_id) for r in relabelled)
         times.update(r.created_at for r in relabelled)
         stats.add(_batch_stats(batch, seconds, 0.0))
         if progress:
@@ -362,7 +362,7 @@ def enrich_pending(
     finally:
         if parallel is not None:
             parallel.discard_pending()
-        refresh_conversations(touched)
+        refresh_labels(touched)
         refresh_rollups(times)
     stats.seconds = time.perf_counter() - started
     return stats
@@ -670,19 +670,18 @@ def enrich_batch(
     batch = _prepare(interaction_ids)
     results, seconds = analyze_texts(*batch.analyzer_input())
     relabelled = _write(batch, results, versions)
-    refresh_conversations(r.conversation_id for r in relabelled)
+    refresh_labels((r.id, r.conversation_id) for r in relabelled)
     refresh_rollups(r.created_at for r in relabelled)
     return _batch_stats(batch, seconds, time.perf_counter() - started)
 
 
-def refresh_conversations(conversation_ids: Iterable[int | None]) -> None:
-    """Recompute the inbox's rollup of these conversations: it holds their first message's
-    labels (townsquare/inbox/rollup.py). Also after a failed run, for the batches written."""
-    from townsquare.inbox.rollup import refresh_states
+def refresh_labels(messages: Iterable[tuple[int, int | None]]) -> None:
+    """The inbox's copy of these relabelled messages' labels (interaction id, conversation
+    id): where a message is its conversation's first (townsquare/inbox/rollup.py). Also
+    after a failed run, for the batches written."""
+    from townsquare.inbox.rollup import refresh_labels as refresh_inbox_labels
 
-    wanted = {i for i in conversation_ids if i is not None}
-    if wanted:
-        refresh_states(wanted)
+    refresh_inbox_labels(messages)
 
 
 def refresh_rollups(times: Iterable[Any]) -> None:

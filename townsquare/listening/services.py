@@ -23,7 +23,7 @@ from townsquare.listening.pipeline import (
     enrich_batch,
     normalize_term,
     prepared_text,
-    refresh_conversations,
+    refresh_labels,
     refresh_rollups,
 )
 
@@ -136,7 +136,7 @@ def do_correct_label(
         setattr(enrichment, field, value)
         enrichment.corrected = sorted({*enrichment.corrected, field})
         enrichment.save(update_fields=[field, "corrected"])
-        refresh_conversations([interaction.conversation_id])  # the inbox keeps first labels
+        refresh_labels([(interaction.pk, interaction.conversation_id)])  # the inbox's copy
         if field == CorrectableField.SENTIMENT_LABEL:
             refresh_rollups([interaction.created_at])  # the pulse counts sentiment by the hour
     return correction

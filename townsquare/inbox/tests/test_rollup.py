@@ -24,7 +24,7 @@ from townsquare.community.services import do_mark_member, do_merge_members, do_u
 from townsquare.connectors.slack.tests.export import write_slack_export
 from townsquare.front.tests.conftest import DUMMY_TASKS
 from townsquare.inbox.models import ConversationState
-from townsquare.inbox.rollup import refresh_states
+from townsquare.inbox.rollup import refresh_labels, refresh_states
 from townsquare.inbox.tests.conftest import START, Community
 from townsquare.lib.testing import import_export
 from townsquare.listening.models import Enrichment
@@ -287,8 +287,9 @@ def test_it_refreshes_in_batches(community: Community, monkeypatch: pytest.Monke
 
 
 def test_it_follows_each_import_and_correction(tmp_path: Path, alice: Any) -> None:
-    """An import's enrichment rolls up the conversations it brought or changed; a person's
-    correction of the first message's labels reaches the rollup at once."""
+    """An import rolls up the conversations it brought or changed, before any enrichment;
+    the enrichment that follows copies the first message's labels; a person's correction of
+    them reaches the rollup at once."""
     users: list[dict[str, Any]] = [
         {"id": "U1", "name": "ada", "profile": {"real_name": "Ada"}},
         {"id": "U2", "name": "ben", "profile": {"real_name": "Ben"}},
@@ -304,19 +305,26 @@ def test_it_follows_each_import_and_correction(tmp_path: Path, alice: Any) -> No
         import_export(
             "slack", write_slack_export(tmp_path / "a", {"help": [question, own, bot]}, users)
         )
-    enrich_pending()
     state = ConversationState.objects.get()
     assert state.awaiting_reply and state.message_count == 3
     assert state.opened_by == Member.objects.get(display_name="Ada")
+    assert (state.is_question, state.language) == (False, "")  # nothing enriched yet
+    enrich_pending()
+    state = ConversationState.objects.get()
+    assert (state.is_question, state.language) == (True, "en")
+    assert state.awaiting_reply and state.message_count == 3
 
     answer = {"type": "message", "user": "U2", "text": "Pinned in #help", "ts": "1700000600.000100",
               "thread_ts": root}  # fmt: skip
     export = write_slack_export(tmp_path / "b", {"help": [question, own, bot, answer]}, users)
     with override_settings(TASKS={"default": {"BACKEND": DUMMY_TASKS}}):
         import_export("slack", export, source="slack:a")
+    state = ConversationState.objects.get()
+    assert not state.awaiting_reply  # answered as soon as the answer is imported
+    assert state.message_count == 4
     enrich_pending()
     state = ConversationState.objects.get()
-    assert not state.awaiting_reply
+    assert not state.awaiting_reply and state.is_question
     assert state.first_responder == Member.objects.get(display_name="Ben")
     assert state.first_response_at == state.opened_at + timedelta(seconds=600)
 
@@ -326,6 +334,62 @@ def test_it_follows_each_import_and_correction(tmp_path: Path, alice: Any) -> No
             interaction=state.first_message, field="is_question", value=value, user=alice
         )
         assert ConversationState.objects.get().is_question is value
+
+
+def test_an_edit_that_moves_a_message_recounts_both_conversations(tmp_path: Path) -> None:
+    users: list[dict[str, Any]] = [
+        {"id": "U1", "name": "ada", "profile": {"real_name": "Ada"}},
+        {"id": "U2", "name": "ben", "profile": {"real_name": "Ben"}},
+    ]
+    first = {"type": "message", "user": "U1", "text": "Slides?", "ts": "1700000000.000100"}
+    second = {"type": "message", "user": "U1", "text": "Video?", "ts": "1700000100.000100"}
+    answer = {"type": "message", "user": "U2", "text": "Here", "ts": "1700000200.000100",
+              "thread_ts": first["ts"]}  # fmt: skip
+    with override_settings(TASKS={"default": {"BACKEND": DUMMY_TASKS}}):
+        import_export(
+            "slack", write_slack_export(tmp_path / "a", {"help": [first, second, answer]}, users)
+        )
+        slides, video = Conversation.objects.order_by("started_at")
+        assert not ConversationState.objects.get(conversation=slides).awaiting_reply
+        assert ConversationState.objects.get(conversation=video).awaiting_reply
+        moved = {**answer, "thread_ts": second["ts"], "edited": {"ts": "1700000300.000000"}}
+        import_export(
+            "slack",
+            write_slack_export(tmp_path / "b", {"help": [first, second, moved]}, users),
+            source="slack:a",
+        )
+    assert ConversationState.objects.get(conversation=slides).awaiting_reply
+    assert ConversationState.objects.get(conversation=slides).message_count == 1
+    assert not ConversationState.objects.get(conversation=video).awaiting_reply
+
+
+def test_relabelled_messages_reach_the_states_they_open(community: Community) -> None:
+    """`refresh_labels` copies the labels of first messages only, and rolls up whole a
+    conversation that has no state yet."""
+    ada, ben = community.member("Ada"), community.member("Ben")
+    talk = community.conversation()
+    first = community.say(talk, ada, 0, text="Où est la doc ?")
+    reply = community.say(talk, ben, 1, kind=InteractionKind.REPLY, text="Ici")
+    refresh_states([talk.pk])
+    before = ConversationState.objects.get(conversation=talk)
+    community.label(reply, language="fr", sentiment_label="positive", is_question=True)
+    assert refresh_labels([(reply.pk, talk.pk)]) == 0  # not the first message: nothing to copy
+    community.label(first, language="fr", sentiment=-0.4, sentiment_label="negative")
+    Enrichment.objects.filter(interaction=first).update(is_question=True)
+    assert refresh_labels([(first.pk, talk.pk), (reply.pk, talk.pk)]) == 1
+    state = ConversationState.objects.get(conversation=talk)
+    assert (state.is_question, state.language) == (True, "fr")
+    assert (state.sentiment, state.sentiment_score) == ("negative", -0.4)
+    assert state.refreshed_at > before.refreshed_at
+    assert (state.first_responder_id, state.message_count) == (ben.pk, 2)
+    assert refresh_labels([(first.pk, talk.pk)]) == 0  # unchanged: not written again
+
+    other = community.conversation("Another")
+    opener = community.say(other, ada, 5, text="Anyone?")
+    community.label(opener, language="en", is_question=True)
+    assert refresh_labels([(opener.pk, other.pk)]) == 1
+    state = ConversationState.objects.get(conversation=other)
+    assert state.awaiting_reply and state.is_question and state.first_message_id == opener.pk
 
 
 # The real samples -------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -948,24 +948,29 @@ def _thanks(thanked: list[tuple[_Row, list[str]]]) -> list[_ThanksRow]:
 
 def _previous_speakers(wanting: list[tuple[_Row, int]]) -> dict[int, int]:
     """Interaction id -> the member who last wrote before it in its conversation, not its
-    author; one query for the whole batch."""
+    author; one query per chunk of conversations, through the cursor: its times come back
+    as the batch's own (read the same way), so they compare as they are."""
     wanting = [(r, author) for r, author in wanting if r.conversation_id is not None]
     if not wanting:
         return {}
     conversations = sorted({r.conversation_id for r, _ in wanting if r.conversation_id})
-    history: dict[int, list[tuple[datetime, int, int]]] = defaultdict(list)
-    for chunk in _chunks(conversations):
-        for conversation_id, interaction_id, created_at, member_id in (
-            Interaction.objects.filter(
-                conversation_id__in=chunk, kind__in=TEXT_KINDS, member__isnull=False
+    latest = max(r.created_at for r, _ in wanting)
+    history: dict[int, list[tuple[Any, int, int]]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        for chunk in _chunks(conversations):
+            cursor.execute(
+                "SELECT conversation_id, id, created_at, member_id FROM community_interaction"  # noqa: S608
+                f" WHERE conversation_id IN ({', '.join(['%s'] * len(chunk))})"
+                f" AND kind IN ({', '.join(['%s'] * len(_TEXT_KINDS))})"
+                " AND member_id IS NOT NULL AND created_at <= %s"
+                " ORDER BY created_at, id",
+                [*chunk, *_TEXT_KINDS, latest],
             )
-            .order_by("created_at", "id")
-            .values_list("conversation_id", "id", "created_at", "member_id")
-        ):
-            history[conversation_id].append((created_at, interaction_id, member_id))
+            for conversation_id, interaction_id, created_at, member_id in cursor.fetchall():
+                history[conversation_id].append((created_at, interaction_id, member_id))
     found: dict[int, int] = {}
     for r, author in wanting:
-        when = _aware(r.created_at)
+        when = r.created_at
         speaker = None
         for created_at, interaction_id, member_id in history.get(r.conversation_id or 0, []):
             if created_at > when:
@@ -975,15 +980,6 @@ def _previous_speakers(wanting: list[tuple[_Row, int]]) -> dict[int, int]:
         if speaker is not None:
             found[r.id] = speaker
     return found
-
-
-def _aware(value: Any) -> datetime:
-    """A datetime as read through the cursor (SQLite: naive UTC text) made aware."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        raise TypeError(f"expected a datetime, got {value!r}")
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _mentioned_members(thanked: list[tuple[_Row, list[str]]]) -> dict[tuple[int, str], int]:

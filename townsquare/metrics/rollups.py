@@ -307,11 +307,12 @@ MAX_SPANS = 64
 
 
 def _distinct_hours(times: Iterable[Any]) -> Iterable[Any]:
-    """The times, one per hour where that is cheap to see: SQLite's stored text starts with
-    'YYYY-MM-DD HH' (tens of thousands of rows' times, a few hundred hours)."""
+    """The times, one per hour, cheaply (tens of thousands of rows' times, a few hundred
+    hours): SQLite's stored text starts with 'YYYY-MM-DD HH'; a datetime's ISO form to the
+    hour names its hour and, when aware, its offset, so one key is one UTC hour."""
     seen: dict[Any, Any] = {}
     for t in times:
-        seen.setdefault(t[:13] if isinstance(t, str) else t, t)
+        seen.setdefault(t[:13] if isinstance(t, str) else t.isoformat(timespec="hours"), t)
     return seen.values()
 
 

@@ -44,7 +44,13 @@ from townsquare.metrics.models import (
     MonthlyKeywords,
     MonthlyMemberActivity,
 )
-from townsquare.metrics.rollups import hour_of, hour_runs, refresh_times, runs
+from townsquare.metrics.rollups import (
+    _distinct_hours,
+    hour_of,
+    hour_runs,
+    refresh_times,
+    runs,
+)
 from townsquare.moderation.models import ModerationItem
 from townsquare.moderation.services import do_moderate
 from townsquare.staff.models import Role
@@ -386,6 +392,23 @@ def test_hour_runs_join_consecutive_hours() -> None:
         (h, h + timedelta(hours=2)),
         (h + timedelta(hours=3), h + timedelta(hours=4)),
     ]
+
+
+def test_times_are_taken_one_per_utc_hour() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    times = [
+        datetime(2026, 3, 1, 22, 5, tzinfo=UTC),
+        datetime(2026, 3, 1, 22, 50, tzinfo=UTC),
+        datetime(2026, 3, 1, 23, 10, tzinfo=paris),  # 22:10 UTC
+        datetime(2026, 3, 1, 22, 10, tzinfo=paris),  # 21:10 UTC: same clock hour, not the same
+        datetime(2026, 3, 1, 22, 40),  # noqa: DTZ001 (naive UTC, as SQLite rows are read)
+        "2026-03-01 22:59:59",
+        "2026-03-01 23:00:00",
+    ]
+    distinct = list(_distinct_hours(times))
+    assert {hour_of(t) for t in distinct} == {hour_of(t) for t in times}
+    assert len({hour_of(t) for t in times}) == 3
+    assert len(distinct) == 6  # one per key: UTC, Paris ×2, naive, text ×2 (hours 22 and 23)
 
 
 def test_refreshing_some_times_recounts_their_hours_and_days_only(imported: None) -> None:

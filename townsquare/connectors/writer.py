@@ -46,6 +46,7 @@ from townsquare.connectors.records import (
 )
 from townsquare.inbox.rollup import refresh_states
 from townsquare.lib.sql import LOOKUP_CHUNK
+from townsquare.listening.pipeline import TEXT_KINDS
 from townsquare.metrics.rollups import day_of, refresh_days
 
 # Enough to keep every conversation of a busy thread-heavy stretch of an export in memory,
@@ -110,6 +111,11 @@ def _member_name(record: IdentityRecord) -> str:
     return clean_text((record.display_name or record.handle or record.external_id)[:255])
 
 
+def _wordless_conversations(rows: list[tuple[Any, ...]]) -> set[int]:
+    """The conversations of the interactions among these rows that have no words to enrich."""
+    return {row[6] for row in rows if row[6] is not None and row[2] not in TEXT_KINDS}
+
+
 class Writer:
     """Buffers records and writes them in batches for one run into one source."""
 
@@ -153,8 +159,10 @@ class Writer:
         self._fresh_interactions = not Interaction.objects.filter(source=source).exists()
         # UTC days whose interactions this run wrote: their rollups are recounted at the end.
         self._days: set[date] = set()
-        # Conversations this run wrote messages into (an edit's former one too): their inbox
-        # states are recounted at the end.
+        # Conversations whose inbox state this run must recount at its end: those it brought
+        # interactions without words (reactions, votes, joins: no enrichment reads them) or
+        # edits (which may move a message: its former conversation too). The enrichment that
+        # follows an import recounts the conversations of the messages it sees first.
         self._conversation_pks: set[int] = set()
 
     # Intake
@@ -203,9 +211,6 @@ class Writer:
             link_parents(self.source)
             refresh_member_activity(self.source)
             refresh_days(self._days)
-            # The inbox's structure (first message, first response, activity) is the
-            # interactions' alone: kept here, so it is right before any enrichment runs, which
-            # then copies the first messages' labels only (townsquare/inbox/rollup.py).
             refresh_states(self._conversation_pks)
 
     # Channels and identities: few rows, written through the ORM
@@ -511,7 +516,7 @@ class Writer:
             if self._insert_fresh(insert, rows):
                 self.counts["created"].update(Counter(row[2] for row in rows))
                 self._days.update(day_of(row[10]) for row in rows)
-                self._conversation_pks.update(row[6] for row in rows if row[6] is not None)
+                self._conversation_pks.update(_wordless_conversations(rows))
                 return
             self._fresh_interactions = False
         existing: dict[str, str] = {}
@@ -533,10 +538,11 @@ class Writer:
             # An edit may move a row to another day: both days are recounted.
             self._days.update(day_of(row[10]) for row in (*new, *changed))
             self._days.update(day_of(existing_times[row[1]]) for row in changed)
+            self._conversation_pks.update(_wordless_conversations(new))
             self._conversation_pks.update(
                 pk
                 for pk in (
-                    *(row[6] for row in (*new, *changed)),
+                    *(row[6] for row in changed),
                     *(existing_conversations[row[1]] for row in changed),
                 )
                 if pk is not None

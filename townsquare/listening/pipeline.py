@@ -310,14 +310,14 @@ def enrich_pending(
         total = min(total, limit) if limit else total
     parallel = _parallel(workers) if workers > 1 and total >= PARALLEL_FROM else None
     stats = EnrichStats()
-    touched: list[tuple[int, int | None]] = []  # messages relabelled, for the inbox
+    inbox = _InboxChanges()
     times: set[Any] = set()  # times of the rows relabelled, for the metrics' rollups
 
     def finish(
         batch: _Batch, results: list[dict[str, dict[str, Any]]], seconds: dict[str, float]
     ) -> None:
         relabelled = _write(batch, results, versions)
-        touched.extend((r.id, r.conversation_id) for r in relabelled)
+        inbox.add(batch, relabelled)
         times.update(r.created_at for r in relabelled)
         stats.add(_batch_stats(batch, seconds, 0.0))
         if progress:
@@ -362,7 +362,7 @@ def enrich_pending(
     finally:
         if parallel is not None:
             parallel.discard_pending()
-        refresh_labels(touched)
+        inbox.refresh()
         refresh_rollups(times)
     stats.seconds = time.perf_counter() - started
     return stats
@@ -670,9 +670,36 @@ def enrich_batch(
     batch = _prepare(interaction_ids)
     results, seconds = analyze_texts(*batch.analyzer_input())
     relabelled = _write(batch, results, versions)
-    refresh_labels((r.id, r.conversation_id) for r in relabelled)
+    inbox = _InboxChanges()
+    inbox.add(batch, relabelled)
+    inbox.refresh()
     refresh_rollups(r.created_at for r in relabelled)
     return _batch_stats(batch, seconds, time.perf_counter() - started)
+
+
+@dataclass
+class _InboxChanges:
+    """What a run changed of the inbox's conversation states (townsquare/inbox/rollup.py):
+    the conversations of messages enriched for the first time are recounted whole (a new
+    message may be a conversation's first response; the import leaves those to the
+    enrichment that follows it); a message relabelled since has only its labels copied."""
+
+    new_in: set[int] = field(default_factory=set)
+    relabelled: list[tuple[int, int | None]] = field(default_factory=list)
+
+    def add(self, batch: _Batch, relabelled: list[_Row]) -> None:
+        self.new_in.update(
+            r.conversation_id for r in batch.rows if r.before is None and r.conversation_id
+        )
+        self.relabelled.extend((r.id, r.conversation_id) for r in relabelled)
+
+    def refresh(self) -> None:
+        """Also after a failed run, for the batches written."""
+        from townsquare.inbox.rollup import refresh_states
+
+        if self.new_in:
+            refresh_states(self.new_in)
+        refresh_labels([m for m in self.relabelled if m[1] not in self.new_in])
 
 
 def refresh_labels(messages: Iterable[tuple[int, int | None]]) -> None:

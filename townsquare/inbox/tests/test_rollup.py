@@ -287,9 +287,9 @@ def test_it_refreshes_in_batches(community: Community, monkeypatch: pytest.Monke
 
 
 def test_it_follows_each_import_and_correction(tmp_path: Path, alice: Any) -> None:
-    """An import rolls up the conversations it brought or changed, before any enrichment;
-    the enrichment that follows copies the first message's labels; a person's correction of
-    them reaches the rollup at once."""
+    """The enrichment that follows an import rolls up the conversations of the messages it
+    brought; a relabelling copies the first message's labels; a person's correction of them
+    reaches the rollup at once."""
     users: list[dict[str, Any]] = [
         {"id": "U1", "name": "ada", "profile": {"real_name": "Ada"}},
         {"id": "U2", "name": "ben", "profile": {"real_name": "Ben"}},
@@ -305,26 +305,20 @@ def test_it_follows_each_import_and_correction(tmp_path: Path, alice: Any) -> No
         import_export(
             "slack", write_slack_export(tmp_path / "a", {"help": [question, own, bot]}, users)
         )
+    enrich_pending()
     state = ConversationState.objects.get()
     assert state.awaiting_reply and state.message_count == 3
     assert state.opened_by == Member.objects.get(display_name="Ada")
-    assert (state.is_question, state.language) == (False, "")  # nothing enriched yet
-    enrich_pending()
-    state = ConversationState.objects.get()
     assert (state.is_question, state.language) == (True, "en")
-    assert state.awaiting_reply and state.message_count == 3
 
     answer = {"type": "message", "user": "U2", "text": "Pinned in #help", "ts": "1700000600.000100",
               "thread_ts": root}  # fmt: skip
     export = write_slack_export(tmp_path / "b", {"help": [question, own, bot, answer]}, users)
     with override_settings(TASKS={"default": {"BACKEND": DUMMY_TASKS}}):
         import_export("slack", export, source="slack:a")
-    state = ConversationState.objects.get()
-    assert not state.awaiting_reply  # answered as soon as the answer is imported
-    assert state.message_count == 4
     enrich_pending()
     state = ConversationState.objects.get()
-    assert not state.awaiting_reply and state.is_question
+    assert not state.awaiting_reply and state.is_question and state.message_count == 4
     assert state.first_responder == Member.objects.get(display_name="Ben")
     assert state.first_response_at == state.opened_at + timedelta(seconds=600)
 
@@ -349,6 +343,7 @@ def test_an_edit_that_moves_a_message_recounts_both_conversations(tmp_path: Path
         import_export(
             "slack", write_slack_export(tmp_path / "a", {"help": [first, second, answer]}, users)
         )
+        enrich_pending()
         slides, video = Conversation.objects.order_by("started_at")
         assert not ConversationState.objects.get(conversation=slides).awaiting_reply
         assert ConversationState.objects.get(conversation=video).awaiting_reply
@@ -361,6 +356,27 @@ def test_an_edit_that_moves_a_message_recounts_both_conversations(tmp_path: Path
     assert ConversationState.objects.get(conversation=slides).awaiting_reply
     assert ConversationState.objects.get(conversation=slides).message_count == 1
     assert not ConversationState.objects.get(conversation=video).awaiting_reply
+
+
+@override_settings(TOWNSQUARE_TTFR_COUNTS_REACTIONS=True)
+def test_an_import_of_reactions_alone_recounts_their_conversations(tmp_path: Path) -> None:
+    """No enrichment reads a reaction: the import recounts the conversations it reacted in."""
+    users: list[dict[str, Any]] = [
+        {"id": "U1", "name": "ada", "profile": {"real_name": "Ada"}},
+        {"id": "U2", "name": "ben", "profile": {"real_name": "Ben"}},
+    ]
+    question = {"type": "message", "user": "U1", "text": "Slides?", "ts": "1700000000.000100"}
+    with override_settings(TASKS={"default": {"BACKEND": DUMMY_TASKS}}):
+        import_export("slack", write_slack_export(tmp_path / "a", {"help": [question]}, users))
+        enrich_pending()
+        assert ConversationState.objects.get().awaiting_reply
+        liked = {**question, "reactions": [{"name": "eyes", "users": ["U2"], "count": 1}]}
+        import_export(
+            "slack", write_slack_export(tmp_path / "b", {"help": [liked]}, users), source="slack:a"
+        )
+    state = ConversationState.objects.get()
+    assert not state.awaiting_reply
+    assert state.first_responder == Member.objects.get(display_name="Ben")
 
 
 def test_relabelled_messages_reach_the_states_they_open(community: Community) -> None:

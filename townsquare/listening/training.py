@@ -289,17 +289,15 @@ def fit_tfidf(
     bits: int = DEFAULT_BITS,
     threshold: float = 0.5,
     link_words: bool = False,
-    words: bool = False,
 ) -> LinearTextModel:
     """Binary logistic regression solved exactly (liblinear, inverse regularisation `c`) over
-    `tfidf_features` (byte n-grams, or with `words` word 1-2-grams), the document frequencies
-    taken from the training texts: no SGD seed noise, so two recipes compare on their merits."""
+    `tfidf_features`, the document frequencies taken from the training texts: no SGD seed
+    noise, so two recipes compare on their merits."""
     from sklearn.linear_model import LogisticRegression
 
-    _, cols, _ = ngram_counts(dataset.texts, bits, link_words, plain=True, words=words)
+    _, cols, _ = ngram_counts(dataset.texts, bits, link_words, plain=True)
     doc_freq = np.bincount(cols, minlength=1 << bits).astype(np.int64)
-    idf = idf_of(doc_freq, len(dataset))
-    matrix = tfidf_features(dataset.texts, idf, bits, link_words, words)
+    matrix = tfidf_features(dataset.texts, idf_of(doc_freq, len(dataset)), bits, link_words)
     clf = LogisticRegression(
         C=c, solver="liblinear", class_weight="balanced", max_iter=1000, random_state=SEED
     )
@@ -316,53 +314,7 @@ def fit_tfidf(
         link_words=link_words,
         doc_freq=doc_freq,
         n_docs=len(dataset),
-        words=words,
     )
-
-
-def fit_pair(
-    dataset: Dataset,
-    *,
-    c: float,
-    word_c: float,
-    bits: int = DEFAULT_BITS,
-    threshold: float = 0.5,
-    link_words: bool = False,
-) -> LinearTextModel:
-    """The byte n-gram model (`c`) with a word 1-2-gram model (`word_c`) as its partner: the
-    score is the mean of their probabilities, and no link-only message is exempt (spam v6)."""
-    word = fit_tfidf(dataset, c=word_c, bits=bits, link_words=link_words, words=True)
-    byte = fit_tfidf(dataset, c=c, bits=bits, threshold=threshold, link_words=link_words)
-    return dataclasses.replace(byte, partner=word, exempt_shares=False)
-
-
-# Folds of the out-of-fold threshold rule (spam v6).
-THRESHOLD_FOLDS = 5
-THRESHOLD_GRID = np.round(np.arange(0.1, 0.81, 0.02), 2)
-
-
-def _out_of_fold_threshold(
-    dataset: Dataset, *, c: float, word_c: float, bits: int, link_words: bool
-) -> tuple[float, float]:
-    """(best F1, its threshold) over scores of every training text by a model fitted without
-    it (seeded stratified 5 folds): every text votes once, instead of one 20% split whose
-    draw moved the chosen threshold by up to 0.2 between folds."""
-    from sklearn.metrics import f1_score
-    from sklearn.model_selection import StratifiedKFold
-
-    scores = np.zeros(len(dataset))
-    splitter = StratifiedKFold(THRESHOLD_FOLDS, shuffle=True, random_state=SEED)
-    for fit_idx, held_idx in splitter.split(np.arange(len(dataset)), dataset.y):
-        model = fit_pair(subset(dataset, np.sort(fit_idx)), c=c, word_c=word_c, bits=bits,
-                         link_words=link_words)  # fmt: skip
-        scores[held_idx] = model.probabilities([dataset.texts[i] for i in held_idx])[:, 0]
-    # Weighted like the fit, so a down-weighted side source cannot choose the threshold.
-    f1s = [
-        f1_score(dataset.y, scores >= t, sample_weight=dataset.weights, zero_division=0)
-        for t in THRESHOLD_GRID
-    ]
-    best = int(np.argmax(f1s))
-    return float(f1s[best]), float(THRESHOLD_GRID[best])
 
 
 def split(n: int, y: Labels, fraction: float, seed: int = SEED) -> tuple[Labels, Labels]:
@@ -414,21 +366,9 @@ def fit_binary(
     norm_power: float = 0.5,
     link_words: bool = False,
     tfidf_c: float | Sequence[float] | None = None,
-    word_c: float | None = None,
 ) -> LinearTextModel:
     """A binary model with its threshold chosen on a 20% split of `dataset`; given several
-    `tfidf_c`, the one whose model has the best F1 on that split (ties: the first). With
-    `word_c` (spam v6): the byte + word pair of `fit_pair` with the first `tfidf_c`, its
-    threshold chosen on out-of-fold scores of the whole of `dataset`."""
-    if word_c is not None:
-        if tfidf_c is None:
-            raise ValueError("word_c needs tfidf_c (the byte model's C)")
-        byte_c = float(tfidf_c if isinstance(tfidf_c, float | int) else tfidf_c[0])
-        _, threshold = _out_of_fold_threshold(dataset, c=byte_c, word_c=word_c, bits=bits,
-                                              link_words=link_words)  # fmt: skip
-        model = fit_pair(dataset, c=byte_c, word_c=word_c, bits=bits, threshold=threshold,
-                         link_words=link_words)  # fmt: skip
-        return dataclasses.replace(model, meta={"c": byte_c, "word_c": word_c})
+    `tfidf_c`, the one whose model has the best F1 on that split (ties: the first)."""
     choices = [tfidf_c] if tfidf_c is None or isinstance(tfidf_c, float | int) else tfidf_c
     tried = []
     for c in choices:
@@ -502,9 +442,6 @@ class Recipe:
     # inverse regularisation of these that does best on the threshold split of the training
     # data; `alpha` and `norm_power` are then unused.
     tfidf_c: tuple[float, ...] | None = None
-    # Set (with `tfidf_c`): `fit_pair`, a word 1-2-gram model of this C beside the byte model,
-    # the threshold chosen on out-of-fold scores (see `fit_binary`).
-    word_c: float | None = None
 
 
 # SMS spam ("FREE entry, txt WIN") is another dialect of spam than "check out my channel"; at
@@ -634,17 +571,14 @@ RECIPES = {
         "tweets as not-spam (weight 0.3) + Stack Exchange posts/comments and Slack messages as "
         "not-spam (weight 1); figures: each video held out in turn, trained on the rest; "
         "community flag rates on GitHub, mbox, Mastodon and Reddit texts, never trained on; flags"
-        " as the analyzer does (v6: no link-only exemption)",
+        " as the analyzer does (a message of links only is exempt unless a link is a shortener, "
+        "channel, social profile or referral link)",
         norm_power=0.75,
         link_words=True,
         # v5: exact logistic regression over tf-idf rows of markup-stripped text instead of SGD
         # over counts / n-grams**0.75 (alpha and norm_power above are then unused): higher
         # held-out F1 and fewer community flags, no seed noise; see docs/evaluation.md.
-        # v6: a word 1-2-gram model (C 100) beside the byte model (C 1000, the C v5's folds
-        # chose), probabilities averaged, threshold from 5-fold out-of-fold scores, no
-        # link-only exemption: higher held-out F1, a third fewer community flags.
-        tfidf_c=(1000.0,),
-        word_c=100.0,
+        tfidf_c=(10.0, 100.0, 1000.0),
     ),
     "toxicity": Recipe(
         "toxicity",
@@ -974,8 +908,7 @@ def train_one(
         train = with_corrections(train, corrections)
         if binary:
             model = fit_binary(train, alpha=recipe.alpha, bits=bits, norm_power=recipe.norm_power,
-                               link_words=recipe.link_words, tfidf_c=recipe.tfidf_c,
-                               word_c=recipe.word_c)  # fmt: skip
+                               link_words=recipe.link_words, tfidf_c=recipe.tfidf_c)  # fmt: skip
             figures[fold_name] = binary_figures(model, test)
         else:
             model = fit(train, alpha=recipe.alpha, bits=bits, norm_power=recipe.norm_power)
@@ -985,8 +918,7 @@ def train_one(
     full = with_corrections(full, corrections)
     if binary:
         shipped = fit_binary(full, alpha=recipe.alpha, bits=bits, norm_power=recipe.norm_power,
-                             link_words=recipe.link_words, tfidf_c=recipe.tfidf_c,
-                             word_c=recipe.word_c)  # fmt: skip
+                             link_words=recipe.link_words, tfidf_c=recipe.tfidf_c)  # fmt: skip
         figures["community_held_out"] = community_flag_rates(shipped, data)
     else:
         shipped = fit(full, alpha=recipe.alpha, bits=bits, norm_power=recipe.norm_power)
@@ -1000,13 +932,9 @@ def train_one(
         "training_rows": len(full),
         "method": recipe.method,
         "model": _model_description(recipe, shipped, bits),
-        "threshold_rule": (
-            "argmax"
-            if not binary
-            else f"best F1 on {THRESHOLD_FOLDS}-fold out-of-fold scores of the training data"
-            if recipe.word_c is not None
-            else "best F1 on a seeded 20% split of the training data"
-        ),
+        "threshold_rule": "best F1 on a seeded 20% split of the training data"
+        if binary
+        else "argmax",
         "figures": figures,
         "sklearn_version": sklearn.__version__,
         "numpy_version": numpy.__version__,
@@ -1018,15 +946,6 @@ def train_one(
 
 def _model_description(recipe: Recipe, model: LinearTextModel, bits: int) -> str:
     links = "links as a marker + the words of their address, " if recipe.link_words else ""
-    if recipe.word_c is not None:
-        return (
-            f"mean of two probabilities: hashed byte 1-5-grams and hashed word 1-2-grams (2**{bits}"
-            " each) of the text with markup stripped (byte-order mark, line-break and inline "
-            f"tags, HTML entities), {links}tf-idf (1 + log count, smoothed idf of the training "
-            "texts), unit L2 rows; logistic regression each (liblinear, balanced class weights, "
-            f"C={model.meta.get('c')} bytes, C={model.meta.get('word_c')} words); no link-only "
-            "exemption"
-        )
     if recipe.tfidf_c is not None:
         return (
             f"hashed byte 1-5-grams (2**{bits}) of the text with markup stripped (byte-order "

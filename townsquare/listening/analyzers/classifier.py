@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -154,51 +153,11 @@ def features(
     return matrix
 
 
-_TOKEN = re.compile(r"[^\W_]+")
-
-
-def hashed_words(
-    texts: Sequence[str], bits: int = DEFAULT_BITS, link_words: bool = False, plain: bool = False
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """(row, bucket) of every word 1- and 2-gram of every text, in row order (duplicates kept).
-
-    Words are the letter/digit runs of `normalize`d text (so a link is "httpurl" + the words of
-    its address); punctuation and markup never make a feature, which is what lets this model
-    read a Slack `<link>`, a Markdown `[label](link)` and a bare link alike. A word hashes by
-    its CRC-32 (stable across processes, unlike `hash`), a pair by mixing its two words'.
-    """
-    index: dict[str, int] = {}
-    ids: list[int] = []
-    counts = np.zeros(len(texts), dtype=np.int64)
-    for i, text in enumerate(texts):
-        tokens = _TOKEN.findall(normalize(text, link_words, plain))
-        counts[i] = len(tokens)
-        ids.extend(index.setdefault(t, len(index)) for t in tokens)
-    unique = np.fromiter((zlib.crc32(t.encode("utf-8")) for t in index), np.uint64, len(index))
-    hashes = unique[np.asarray(ids, dtype=np.int64)] + np.uint64(1)
-    row_of = np.repeat(np.arange(len(texts), dtype=np.int64), counts)
-    pair = np.flatnonzero(row_of[1:] == row_of[:-1])
-    shift = np.uint64(64 - bits)
-    with np.errstate(over="ignore"):  # uint64 wrap-around is the intended modular arithmetic
-        single = ((hashes ^ np.uint64(1)) * _MIX) >> shift
-        double = (((hashes[pair] * _PRIME + hashes[pair + 1]) ^ np.uint64(2)) * _MIX) >> shift
-    rows = np.concatenate([row_of, row_of[pair]])
-    cols = np.concatenate([single, double]).astype(np.int64)
-    order = np.argsort(rows, kind="stable")
-    return rows[order], cols[order]
-
-
 def ngram_counts(
-    texts: Sequence[str],
-    bits: int = DEFAULT_BITS,
-    link_words: bool = False,
-    plain: bool = False,
-    words: bool = False,
+    texts: Sequence[str], bits: int = DEFAULT_BITS, link_words: bool = False, plain: bool = False
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """(row, bucket, count) of every distinct byte n-gram (with `words`: word 1-2-gram) of
-    every text, sorted by row."""
-    hashed = hashed_words if words else hashed_ngrams
-    rows, cols = hashed(texts, bits, link_words, plain)
+    """(row, bucket, count) of every distinct byte n-gram of every text, sorted by row."""
+    rows, cols = hashed_ngrams(texts, bits, link_words, plain)
     keys, counts = np.unique((rows << bits) | cols, return_counts=True)
     return keys >> bits, keys & ((1 << bits) - 1), counts.astype(np.float64)
 
@@ -213,12 +172,10 @@ def tfidf_features(
     idf: npt.NDArray[np.float32],
     bits: int = DEFAULT_BITS,
     link_words: bool = False,
-    words: bool = False,
 ) -> sp.csr_matrix:
-    """The feature matrix of a `tfidf` model: (1 + log count) * idf per distinct n-gram (byte
-    n-gram, or with `words` word 1-2-gram) of the markup-stripped text, rows scaled to unit L2
-    norm (so length does not decide the score)."""
-    rows, cols, counts = ngram_counts(texts, bits, link_words, plain=True, words=words)
+    """The feature matrix of a `tfidf` model: (1 + log count) * idf per distinct n-gram of the
+    markup-stripped text, rows scaled to unit L2 norm (so length does not decide the score)."""
+    rows, cols, counts = ngram_counts(texts, bits, link_words, plain=True)
     values = (1.0 + np.log(counts)) * idf[cols]
     norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(texts)))
     values /= np.maximum(norms, 1e-12)[rows]
@@ -243,13 +200,6 @@ class LinearTextModel:
     # `tfidf_features`: markup stripped, (1 + log count) * idf, unit L2 rows.
     doc_freq: npt.NDArray[np.int64] | None = None
     n_docs: int = 0
-    # A tf-idf model over word 1-2-grams (`hashed_words`) rather than byte n-grams.
-    words: bool = False
-    # A second binary model whose probability is averaged with this one's (spam v6: the word
-    # model beside the byte model; saved in the same file with the prefix "words_").
-    partner: LinearTextModel | None = None
-    # Whether `flags` spares a message made only of non-promotion links (spam up to v5).
-    exempt_shares: bool = True
     idf: npt.NDArray[np.float32] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -282,16 +232,13 @@ class LinearTextModel:
         return out + self.intercepts
 
     def _tfidf_decision(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        matrix = tfidf_features(texts, self.idf, self.bits, self.link_words, self.words)
+        matrix = tfidf_features(texts, self.idf, self.bits, self.link_words)
         return np.asarray(matrix @ self.weights, dtype=np.float64) + self.intercepts
 
     def probabilities(self, texts: Sequence[str]) -> npt.NDArray[np.float64]:
-        """(n, 1) probability of the positive class (with a `partner`, the mean of the two
-        models'), or (n, k) rows summing to 1."""
+        """(n, 1) probability of the positive class, or (n, k) rows summing to 1."""
         prob = 1.0 / (1.0 + np.exp(-self.decision(texts)))
         if self.binary:
-            if self.partner is not None:
-                prob = (prob + self.partner.probabilities(texts)) / 2.0
             return prob
         total = prob.sum(axis=1, keepdims=True)
         normalised: npt.NDArray[np.float64] = np.divide(
@@ -313,10 +260,6 @@ class LinearTextModel:
             # Document frequencies are whole numbers: stored exactly, the idf is recomputed.
             extra["doc_freq"] = self.doc_freq[nonzero].astype(np.uint32)
             extra["n_docs"] = np.array(self.n_docs)
-        if not self.exempt_shares:
-            extra["exempt_shares"] = np.array(False)
-        if self.partner is not None:
-            extra.update({f"words_{k}": v for k, v in self.partner._arrays().items()})
         extra.update(arrays or {})
         with path.open("wb") as fh:
             np.savez_compressed(
@@ -335,20 +278,6 @@ class LinearTextModel:
             json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
 
-    def _arrays(self) -> dict[str, npt.NDArray[Any]]:
-        """A word-level partner's arrays, stored beside its byte model (see `save`)."""
-        if self.doc_freq is None or not self.words:
-            raise ValueError("only a word-level tf-idf model is stored as a partner")
-        used = np.flatnonzero(np.any(self.weights != 0, axis=1) | (self.doc_freq > 0))
-        return {
-            "index_deltas": np.diff(used, prepend=0).astype(np.uint32),
-            "values": self.weights[used].astype(np.float16),
-            "doc_freq": self.doc_freq[used].astype(np.uint32),
-            "n_docs": np.array(self.n_docs),
-            "intercepts": self.intercepts.astype(np.float64),
-            "bits": np.array(self.bits),
-        }
-
     @classmethod
     def load(cls, path: Path) -> LinearTextModel:
         meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
@@ -362,24 +291,6 @@ class LinearTextModel:
             if "doc_freq" in arrays.files:
                 doc_freq = np.zeros(1 << bits, dtype=np.int64)
                 doc_freq[index] = arrays["doc_freq"].astype(np.int64)
-            partner = None
-            if "words_index_deltas" in arrays.files:
-                word_bits = int(arrays["words_bits"])
-                word_index = np.cumsum(arrays["words_index_deltas"].astype(np.int64))
-                word_weights = np.zeros((1 << word_bits, 1), dtype=np.float32)
-                word_weights[word_index] = arrays["words_values"].astype(np.float32)
-                word_df = np.zeros(1 << word_bits, dtype=np.int64)
-                word_df[word_index] = arrays["words_doc_freq"].astype(np.int64)
-                partner = cls(
-                    labels=tuple(meta["labels"]),
-                    weights=word_weights,
-                    intercepts=arrays["words_intercepts"].astype(np.float64),
-                    bits=word_bits,
-                    link_words="link_words" in arrays.files and bool(arrays["link_words"]),
-                    doc_freq=word_df,
-                    n_docs=int(arrays["words_n_docs"]),
-                    words=True,
-                )
             return cls(
                 labels=tuple(meta["labels"]),
                 weights=weights,
@@ -391,8 +302,6 @@ class LinearTextModel:
                 meta=meta,
                 doc_freq=doc_freq,
                 n_docs=int(arrays["n_docs"]) if "n_docs" in arrays.files else 0,
-                partner=partner,
-                exempt_shares="exempt_shares" not in arrays.files or bool(arrays["exempt_shares"]),
             )
 
 
@@ -462,14 +371,13 @@ def exempt_as_a_share(text: str) -> bool:
 def flags(
     model: LinearTextModel, texts: Sequence[str], scores: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.bool_]:
-    """score >= threshold; for a model with `link_words` and `exempt_shares` (spam up to v5),
-    never a message that is only links unless one of them is a promotion link (shortener,
-    channel, social profile, referral). Spam v6 drops that exemption: its word model learned
-    from the community messages that a bare link to an issue, the docs or an article is a share,
-    and the exemption spared the bare ebay, piratebay and fundraiser links of the YouTube spam
-    (see docs/evaluation.md)."""
+    """score >= threshold; for a model with `link_words` (spam), never a message that is only
+    links unless one of them is a promotion link (shortener, channel, social profile, referral):
+    in a community a bare link to an issue, the docs or an article is how people share, and
+    with no words nothing tells it from a promotion, whereas a bare channel or shortened link
+    is the typical YouTube spam comment (see docs/evaluation.md)."""
     flagged = scores >= model.threshold
-    if model.link_words and model.exempt_shares:
+    if model.link_words:
         flagged &= ~np.array([exempt_as_a_share(t) for t in texts], dtype=bool)
     return flagged
 

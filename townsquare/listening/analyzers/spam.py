@@ -1,12 +1,11 @@
 """Spam score and flag: community spam ("check out my channel", "subscribe", links, prizes).
 
-The mean of two logistic regressions, over tf-idf weighted hashed byte n-grams and over word
-1-2-grams (v6; markup such as HTML entities and a byte-order mark stripped first), trained on
-YouTube comment spam and SMS spam, with ordinary tweets and genuine community messages (Stack
-Exchange, Slack) as not-spam so that sharing a link is not taken for spam; a link counts by
-where it points (the words of its address), not by being there. See trained/spam.json for the
-data, the held-out figures (incl. the flag rate on community text never trained on) and the
-decision threshold.
+A logistic regression over tf-idf weighted hashed byte n-grams (v5; markup such as HTML
+entities and a byte-order mark stripped first), trained on YouTube comment spam and SMS spam,
+with ordinary tweets and genuine community messages (Stack Exchange, Slack) as not-spam so that
+sharing a link is not taken for spam; a link counts by where it points (the words of its
+address), not by being there. See trained/spam.json for the data, the held-out figures (incl.
+the flag rate on community text never trained on) and the decision threshold.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from townsquare.listening.analyzers.classifier import binary_results, shipped_mo
 
 class SpamAnalyzer(Analyzer):
     name: ClassVar[str] = "spam"
-    version: ClassVar[str] = "6"
+    version: ClassVar[str] = "5"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         return binary_results(shipped_model(self.name), items)

@@ -256,24 +256,3 @@ def test_fit_binary_chooses_c_on_its_own_threshold_split(shared_data: Path) -> N
     model = fit_binary(subset(sms, np.arange(600)), alpha=1e-5, bits=16, tfidf_c=(1.0, 100.0))
     assert model.tfidf and model.meta["c"] in (1.0, 100.0)
     assert 0.2 <= model.threshold <= 0.8
-
-
-def test_a_byte_and_word_pair_round_trips_without_the_share_exemption(
-    shared_data: Path, tmp_path: Path
-) -> None:
-    # Spam v6: a word 1-2-gram model beside the byte model, probabilities averaged, saved in
-    # one .npz without pickle, and no link-only exemption.
-    from townsquare.listening.analyzers.classifier import flags
-    from townsquare.listening.training import fit_binary, load_sms, subset
-
-    sms = load_sms(shared_data)
-    model = fit_binary(subset(sms, np.arange(600)), alpha=1e-5, bits=16, link_words=True,
-                       tfidf_c=(10.0,), word_c=10.0)  # fmt: skip
-    assert model.partner is not None and model.partner.words and not model.exempt_shares
-    model.save(tmp_path / "spam.npz")
-    loaded = LinearTextModel.load(tmp_path / "spam.npz")
-    assert loaded.partner is not None and loaded.partner.words and not loaded.exempt_shares
-    texts = sms.texts[600:900]
-    assert np.allclose(loaded.probabilities(texts), model.probabilities(texts), atol=1e-3)
-    bare = ["https://bit.ly/x"]
-    assert flags(loaded, bare, np.ones(1)).all()  # a bare link is scored, not exempt

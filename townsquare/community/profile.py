@@ -201,7 +201,8 @@ def interests(
     for keyword, interest in found.items():
         ranked = candidates[keyword]
         fresh = [e for e in ranked if e.interaction_id not in shown]
-        interest.examples.extend((fresh + [e for e in ranked if e not in fresh])[:examples])
+        shown_before = [e for e in ranked if e.interaction_id in shown]
+        interest.examples.extend((fresh + shown_before)[:examples])
         shown.update(e.interaction_id for e in interest.examples)
     return list(found.values())
 

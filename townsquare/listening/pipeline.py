@@ -46,6 +46,7 @@ from django.utils import timezone
 
 from townsquare.community.models import Identity, Interaction, InteractionKind, Platform
 from townsquare.community.text_search import containing
+from townsquare.inbox.rollup import refresh_labels, refresh_states
 from townsquare.lib.mail import own_words
 from townsquare.lib.sql import LOOKUP_CHUNK
 from townsquare.listening.analyzers.base import UNSUPPORTED, TextItem
@@ -695,20 +696,9 @@ class _InboxChanges:
 
     def refresh(self) -> None:
         """Also after a failed run, for the batches written."""
-        from townsquare.inbox.rollup import refresh_states
-
         if self.new_in:
             refresh_states(self.new_in)
         refresh_labels([m for m in self.relabelled if m[1] not in self.new_in])
-
-
-def refresh_labels(messages: Iterable[tuple[int, int | None]]) -> None:
-    """The inbox's copy of these relabelled messages' labels (interaction id, conversation
-    id): where a message is its conversation's first (townsquare/inbox/rollup.py). Also
-    after a failed run, for the batches written."""
-    from townsquare.inbox.rollup import refresh_labels as refresh_inbox_labels
-
-    refresh_inbox_labels(messages)
 
 
 def refresh_rollups(times: Iterable[Any]) -> None:
@@ -986,11 +976,11 @@ def _previous_speakers(wanting: list[tuple[_Row, int]]) -> dict[int, int]:
     with connection.cursor() as cursor:
         for chunk in _chunks(conversations):
             cursor.execute(
-                "SELECT conversation_id, id, created_at, member_id FROM community_interaction"  # noqa: S608
-                f" WHERE conversation_id IN ({', '.join(['%s'] * len(chunk))})"
-                f" AND kind IN ({', '.join(['%s'] * len(_TEXT_KINDS))})"
-                " AND member_id IS NOT NULL AND created_at <= %s"
-                " ORDER BY created_at, id",
+                "SELECT i.conversation_id, i.id, i.created_at, i.member_id"  # noqa: S608
+                " FROM community_interaction i"
+                f" WHERE i.conversation_id IN ({', '.join(['%s'] * len(chunk))}){_WITH_WORDS}"
+                " AND i.member_id IS NOT NULL AND i.created_at <= %s"
+                " ORDER BY i.created_at, i.id",
                 [*chunk, *_TEXT_KINDS, latest],
             )
             for conversation_id, interaction_id, created_at, member_id in cursor.fetchall():

@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from townsquare.community.models import Interaction
+from townsquare.inbox.rollup import refresh_labels
 from townsquare.listening.models import (
     CorrectableField,
     Enrichment,
@@ -23,7 +24,6 @@ from townsquare.listening.pipeline import (
     enrich_batch,
     normalize_term,
     prepared_text,
-    refresh_labels,
     refresh_rollups,
 )
 

@@ -227,7 +227,7 @@ RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 24 * 3600}}
 # The community's main languages (ISO 639-1), for language identification; empty: the
 # language analyzer's default 20.
 TOWNSQUARE_LANGUAGES = [lang.lower() for lang in env_list("TOWNSQUARE_LANGUAGES", [])]
-ENRICH_BATCH_SIZE = env_int("TOWNSQUARE_ENRICH_BATCH_SIZE", 1000, minimum=1)
+ENRICH_BATCH_SIZE = env_int("TOWNSQUARE_ENRICH_BATCH_SIZE", 2000, minimum=1)
 
 # Time to first response (docs/metrics.md): whether a reaction by someone else counts as the
 # first response to a conversation (by default only a written reply does).

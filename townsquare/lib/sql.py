@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection as default_connection
 
 # Ids per SELECT ... IN (...): under every backend's limit on a statement's parameters.
 LOOKUP_CHUNK = 900
+
+
+def execute_sqlite(cursor: Any, sql: str, params: Sequence[Any]) -> None:
+    """Run a statement written with SQLite's own `?` placeholders on a Django cursor's
+    connection, as it is. Django rewrites every `%s` of a statement to `?` with a regular
+    expression over the whole text on each call: 1.4 ms for a 500-row INSERT of 22 columns,
+    more than a third of the statement's own time. For the hot bulk writes only; anything
+    else goes through `cursor.execute` and its `%s`."""
+    cursor.cursor.connection.execute(sql, params)
 
 
 def seconds_between(later: str, earlier: str, connection: Any = None) -> str:

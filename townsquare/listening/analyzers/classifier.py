@@ -183,6 +183,12 @@ def tfidf_features(
     return sp.csr_matrix((values, cols, indptr), shape=(len(texts), 1 << bits))
 
 
+# Texts scored at once at most: a batch's n-gram arrays (five per byte, 8 bytes each) stay in
+# the processor's cache. A batch of 1,000 messages scored whole took 20-45 % longer than in
+# slices of 256, and 2,000 longer still.
+DECISION_CHUNK = 256
+
+
 @dataclass(frozen=True)
 class LinearTextModel:
     """A linear model over hashed n-grams; binary models have one weight column, others one per
@@ -221,6 +227,11 @@ class LinearTextModel:
         k = self.weights.shape[1]
         if n == 0:
             return np.zeros((0, k))
+        if n > DECISION_CHUNK:
+            # Each text's score depends on that text alone: slices give the same numbers.
+            return np.concatenate(
+                [self.decision(texts[i : i + DECISION_CHUNK]) for i in range(0, n, DECISION_CHUNK)]
+            )
         if self.doc_freq is not None:
             return self._tfidf_decision(texts)
         rows, cols = hashed_ngrams(texts, self.bits, self.link_words)

@@ -7,7 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from townsquare.listening.analyzers.base import TextItem
-from townsquare.listening.analyzers.classifier import exempt_as_a_share, features, shipped_model
+from townsquare.listening.analyzers.classifier import (
+    DECISION_CHUNK,
+    exempt_as_a_share,
+    features,
+    shipped_model,
+)
 from townsquare.listening.analyzers.emotion import EmotionAnalyzer
 from townsquare.listening.analyzers.registry import get_analyzer
 from townsquare.listening.analyzers.spam import SpamAnalyzer
@@ -124,6 +129,21 @@ def test_it_keeps_batch_outputs_aligned_with_inputs() -> None:
         one_by_one = [analyzer.analyze([TextItem(t)])[0] for t in texts]
         assert batch == one_by_one
         assert analyzer.analyze([]) == []
+
+
+def test_it_scores_a_big_batch_in_slices_to_the_same_numbers() -> None:
+    # Past DECISION_CHUNK texts the model scores slices (for the processor's cache); a text's
+    # score must not depend on which slice it falls in, nor on its neighbours.
+    texts = [
+        f"message {i}: " + ("win a free iPhone http://bit.ly/x" if i % 7 else "thanks!") * (i % 5)
+        for i in range(2 * DECISION_CHUNK + 3)
+    ]
+    for name in ("spam", "toxicity", "emotion"):
+        model = shipped_model(name)
+        whole = model.decision(texts)
+        assert whole.shape == (len(texts), model.weights.shape[1])
+        alone = np.vstack([model.decision([t]) for t in texts])
+        assert np.array_equal(whole, alone)
 
 
 def test_it_handles_empty_and_blank_strings() -> None:

@@ -288,6 +288,24 @@ def _refresh_keywords(since: date | None, until: date | None) -> None:
         )
 
 
+# Recounting the keywords of this share of the history's days or more, the whole history is
+# recounted instead: a plain scan of the tables beats a walk of the time index that reads
+# nearly every row anyway (the first enrichment of 25,000 messages: 0.26 -> 0.21 s).
+WHOLE_HISTORY_SHARE = 0.9
+
+
+def _keyword_runs(days: set[date]) -> list[tuple[date | None, date | None]]:
+    """The ranges of days whose keyword rows a refresh of these days recounts."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MIN(created_at), MAX(created_at) FROM community_interaction")
+        first, last = cursor.fetchone()
+    if days and first is not None:
+        history = (day_of(last) - day_of(first)).days + 1
+        if len(days) >= WHOLE_HISTORY_SHARE * history:
+            return [(None, None)]
+    return list(runs(days))
+
+
 def refresh_days(days: Iterable[date], *, labels_only: bool = False) -> None:
     """Recount the rollups of these UTC days from the interactions; `labels_only`: only those
     holding enrichment labels (messages and keywords; the member rows count no label)."""
@@ -295,9 +313,10 @@ def refresh_days(days: Iterable[date], *, labels_only: bool = False) -> None:
     with transaction.atomic():
         for since, until in runs(days):
             _refresh_range(since, until)
-            _refresh_keywords(since, until)
             if not labels_only:
                 _refresh_members(days=(since, until))
+        for first, last in _keyword_runs(days):
+            _refresh_keywords(first, last)
 
 
 # Runs of consecutive hours of one day recounted apart at most; more, and the whole day is.
@@ -343,9 +362,10 @@ def refresh_times(times: Iterable[Any], *, labels_only: bool = False) -> None:
             _refresh_range(first, last)
         for since, until in spans:
             _refresh_range(since, until)
-        for first, last in runs(hours_by_day):
-            _refresh_keywords(first, last)
-            if not labels_only:
+        for since_day, until_day in _keyword_runs(set(hours_by_day)):
+            _refresh_keywords(since_day, until_day)
+        if not labels_only:
+            for first, last in runs(hours_by_day):
                 _refresh_members(days=(first, last))
 
 

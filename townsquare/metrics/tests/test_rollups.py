@@ -48,6 +48,7 @@ from townsquare.metrics.rollups import (
     _distinct_hours,
     hour_of,
     hour_runs,
+    refresh_days,
     refresh_times,
     runs,
 )
@@ -425,6 +426,27 @@ def test_refreshing_some_times_recounts_their_hours_and_days_only(imported: None
     assert HourlyMessages.objects.get(pk=untouched.pk).messages == 999  # left as it was
     days = set(DailyKeywords.objects.values_list("day", flat=True))
     assert days == {touched.hour.date()}
+
+
+def test_times_over_most_of_the_history_recount_every_keyword_row(
+    imported: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, last = (
+        DailyKeywords.objects.order_by("day")[0],
+        DailyKeywords.objects.order_by("-day")[0],
+    )
+    assert first.day != last.day
+    DailyKeywords.objects.filter(pk=last.pk).update(messages=999)
+    at = datetime.combine(first.day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=12)
+    refresh_times([at], labels_only=True)  # one day of the history's 24: that day only
+    assert DailyKeywords.objects.get(pk=last.pk).messages == 999
+    # Past the share, the whole history is recounted (a scan instead of the time index).
+    monkeypatch.setattr(rollups, "WHOLE_HISTORY_SHARE", 1 / 24)
+    refresh_times([at], labels_only=True)
+    assert_topics_consistent()
+    DailyKeywords.objects.update(messages=999)
+    refresh_days([first.day])
+    assert_topics_consistent()
 
 
 def test_the_whole_scopes_response_times_alone_are_those_of_the_full_call(

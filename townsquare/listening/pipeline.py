@@ -738,20 +738,23 @@ def _write(
         "version_key": version_key(versions),
         "enriched_at": enriched_at,
     }
+    by_id: dict[int, list[Any]] = {}
+    thanked: list[tuple[_Row, list[str]]] = []
+    tail = (fixed["versions"], fixed["version_key"])
+    for r, result in zip(batch.analyzed, results, strict=True):
+        by_id[r.id] = _analyzed_row(r, result, tail, enriched_at)
+        if result["gratitude"].get("is_gratitude") and r.member_id is not None:
+            thanked.append((r, list(result["gratitude"].get("mentions") or [])))
     template = [fixed.get(name, _UNANALYZED.get(name)) for name in COLUMNS]
     values: list[list[Any]] = []
     for r in batch.rows:
-        row = template.copy()
-        row[0] = r.id
-        row[_COLUMN_INDEX["member_id"]] = r.member_id
-        row[_COLUMN_INDEX["content_hash"]] = r.content_hash
+        row = by_id.get(r.id)
+        if row is None:
+            row = by_id[r.id] = template.copy()
+            row[0] = r.id
+            row[_MEMBER_ID] = r.member_id
+            row[_CONTENT_HASH] = r.content_hash
         values.append(row)
-    by_id = {v[0]: v for v in values}
-    thanked: list[tuple[_Row, list[str]]] = []
-    for r, result in zip(batch.analyzed, results, strict=True):
-        _fill(by_id[r.id], result)
-        if result["gratitude"].get("is_gratitude") and r.member_id is not None:
-            thanked.append((r, list(result["gratitude"].get("mentions") or [])))
     for interaction_id, fields in batch.corrections.items():
         _apply_corrections(by_id[interaction_id], fields)
 
@@ -846,8 +849,12 @@ def _flag(result: dict[str, Any], *names: str) -> bool:
     return False
 
 
-def _fill(row: list[Any], result: dict[str, dict[str, Any]]) -> None:
-    """Copy the analyzers' results into the row's columns."""
+def _analyzed_row(
+    r: _Row, result: dict[str, dict[str, Any]], tail: tuple[str, str], enriched_at: Any
+) -> list[Any]:
+    """An analyzed message's row, in the order of COLUMNS (a change there must be made here:
+    tested), built at once: this runs for every message, and one list literal costs half what
+    a copy of a template and 15 assignments did."""
     language = result["language"]
     sentiment = result["sentiment"]
     question = result["question"]
@@ -855,39 +862,34 @@ def _fill(row: list[Any], result: dict[str, dict[str, Any]]) -> None:
     toxicity = result.get("toxicity", {})
     spam = result.get("spam", {})
     compound = sentiment.get("compound")
-    # Positions looked up once (module constants): this runs for every analyzed message.
-    row[_ANALYZED] = True
-    row[_LANGUAGE] = language.get("language")
-    row[_LANGUAGE_CONFIDENCE] = float(language.get("confidence") or 0.0)
-    row[_SENTIMENT] = None if compound is None else float(compound)
-    row[_SENTIMENT_LABEL] = str(sentiment.get("label") or UNSUPPORTED)
-    row[_IS_QUESTION] = _flag(question, "is_question", "flag")
-    row[_QUESTION_SCORE] = float(question.get("score") or 0.0)
-    row[_IS_GRATITUDE] = _flag(result["gratitude"], "is_gratitude", "flag")
-    row[_EMOTION] = str(emotion.get("label") or "")
-    row[_EMOTION_SCORES] = _json(emotion.get("scores") or {})
-    row[_TOXICITY] = float(toxicity.get("score") or 0.0)
-    row[_IS_TOXIC] = _flag(toxicity, "flag", "is_toxic")
-    row[_SPAM] = float(spam.get("score") or 0.0)
-    row[_IS_SPAM] = _flag(spam, "flag", "is_spam")
-    row[_KEYWORDS] = _json(list(result["keywords"].get("keywords") or []))
+    return [
+        r.id,
+        r.member_id,
+        True,
+        language.get("language"),
+        float(language.get("confidence") or 0.0),
+        None if compound is None else float(compound),
+        str(sentiment.get("label") or UNSUPPORTED),
+        _flag(question, "is_question", "flag"),
+        float(question.get("score") or 0.0),
+        _flag(result["gratitude"], "is_gratitude", "flag"),
+        str(emotion.get("label") or ""),
+        _json(emotion.get("scores") or {}),
+        float(toxicity.get("score") or 0.0),
+        _flag(toxicity, "flag", "is_toxic"),
+        float(spam.get("score") or 0.0),
+        _flag(spam, "flag", "is_spam"),
+        _json(list(result["keywords"].get("keywords") or [])),
+        *tail,  # versions, version_key
+        r.content_hash,
+        "[]",  # corrected: set by _apply_corrections
+        enriched_at,
+    ]
 
 
 _ANALYZED = _COLUMN_INDEX["analyzed"]
-_LANGUAGE = _COLUMN_INDEX["language"]
-_LANGUAGE_CONFIDENCE = _COLUMN_INDEX["language_confidence"]
-_SENTIMENT = _COLUMN_INDEX["sentiment"]
-_SENTIMENT_LABEL = _COLUMN_INDEX["sentiment_label"]
-_IS_QUESTION = _COLUMN_INDEX["is_question"]
-_QUESTION_SCORE = _COLUMN_INDEX["question_score"]
-_IS_GRATITUDE = _COLUMN_INDEX["is_gratitude"]
-_EMOTION = _COLUMN_INDEX["emotion"]
-_EMOTION_SCORES = _COLUMN_INDEX["emotion_scores"]
-_TOXICITY = _COLUMN_INDEX["toxicity"]
-_IS_TOXIC = _COLUMN_INDEX["is_toxic"]
-_SPAM = _COLUMN_INDEX["spam"]
-_IS_SPAM = _COLUMN_INDEX["is_spam"]
-_KEYWORDS = _COLUMN_INDEX["keywords"]
+_MEMBER_ID = _COLUMN_INDEX["member_id"]
+_CONTENT_HASH = _COLUMN_INDEX["content_hash"]
 
 
 def _apply_corrections(row: list[Any], fields: dict[str, Any]) -> None:

@@ -17,10 +17,12 @@ from townsquare.connectors.models import ImportRun
 from townsquare.connectors.slack.tests.export import write_slack_export
 from townsquare.lib.mail import own_words
 from townsquare.lib.testing import import_export
+from townsquare.listening import pipeline
 from townsquare.listening.analyzers.base import TextItem
 from townsquare.listening.analyzers.registry import ANALYZERS, get_analyzer
 from townsquare.listening.models import Enrichment, TermMatch, Thanks, TrackedTerm
 from townsquare.listening.pipeline import (
+    COLUMNS,
     TEXT_KINDS,
     count_stale,
     current_versions,
@@ -416,6 +418,47 @@ def test_it_records_every_analyzer_in_the_versions() -> None:
     assert set(versions) == {*ANALYZERS, "pipeline"}
     assert version_key(versions) == version_key(dict(reversed(list(versions.items()))))
     assert json.dumps(versions)  # stored as JSON
+
+
+def test_it_writes_each_result_in_its_own_column() -> None:
+    # _analyzed_row builds a row in the order of COLUMNS without naming them: every value
+    # must land in the column of its name.
+    result: dict[str, dict[str, Any]] = {
+        "language": {"language": "fr", "confidence": 0.93},
+        "sentiment": {"compound": -0.42, "label": "negative"},
+        "question": {"is_question": True, "score": 0.81},
+        "gratitude": {"is_gratitude": True, "score": 0.9, "mentions": []},
+        "emotion": {"label": "anger", "scores": {"joy": 0.1, "anger": 0.7}},
+        "toxicity": {"score": 0.35, "flag": False},
+        "spam": {"score": 0.97, "flag": True},
+        "keywords": {"keywords": ["carte graphique", "pilote"]},
+    }
+    row = SimpleNamespace(id=7, member_id=3, content_hash="abc")
+    written = pipeline._analyzed_row(row, result, ('{"a":"1"}', "key"), "2026-11-24 10:00:00")  # type: ignore[arg-type]
+    assert dict(zip(COLUMNS, written, strict=True)) == {
+        "interaction_id": 7,
+        "member_id": 3,
+        "analyzed": True,
+        "language": "fr",
+        "language_confidence": 0.93,
+        "sentiment": -0.42,
+        "sentiment_label": "negative",
+        "is_question": True,
+        "question_score": 0.81,
+        "is_gratitude": True,
+        "emotion": "anger",
+        "emotion_scores": '{"anger":0.7,"joy":0.1}',
+        "toxicity": 0.35,
+        "is_toxic": False,
+        "spam": 0.97,
+        "is_spam": True,
+        "keywords": '["carte graphique","pilote"]',
+        "versions": '{"a":"1"}',
+        "version_key": "key",
+        "content_hash": "abc",
+        "corrected": "[]",
+        "enriched_at": "2026-11-24 10:00:00",
+    }
 
 
 def test_it_gives_the_same_results_with_worker_processes(

@@ -174,6 +174,11 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{name:<22}{seconds:>10.2f}{seconds / total:>8.1%}{rate or 0:>12,.0f}")
     overhead = enrich["overhead_seconds"]
     print(f"{'pipeline overhead':<22}{overhead:>10.2f}{overhead / total:>8.1%}")
+    stages = enrich["stage_seconds"]
+    # What the analyzers' glue and the loop itself took: the overhead not in a stage.
+    rest = overhead - sum(stages.values())
+    for name, seconds in [*stages.items(), ("other", rest)]:
+        print(f"{'  ' + name:<22}{seconds:>10.2f}{seconds / total:>8.1%}")
     print(
         f"{'end to end':<22}{total:>10.2f}{1:>8.0%}{enrich['texts_per_second']:>12,.0f}"
         f"  (target >= {TARGET_TEXTS_PER_SECOND:,.0f})"

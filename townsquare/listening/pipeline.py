@@ -193,6 +193,10 @@ class EnrichStats:
     analyzed: int = 0
     seconds: float = 0.0
     analyzer_seconds: dict[str, float] = field(default_factory=dict)
+    # The pipeline's own stages in this process (wall time): finding the stale rows, reading
+    # and preparing them, writing, the inbox's and the rollups' refresh. With worker
+    # processes they overlap the analysis; in one process they are most of the overhead.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def add(self, other: EnrichStats) -> None:
         self.interactions += other.interactions
@@ -200,6 +204,11 @@ class EnrichStats:
         self.seconds += other.seconds
         for name, seconds in other.analyzer_seconds.items():
             self.analyzer_seconds[name] = self.analyzer_seconds.get(name, 0.0) + seconds
+        for name, seconds in other.stage_seconds.items():
+            self.charge(name, seconds)
+
+    def charge(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
 
     @property
     def analyzers_total(self) -> float:
@@ -222,6 +231,7 @@ class EnrichStats:
             "texts_per_second": round(self.texts_per_second, 1),
             "analyzer_seconds": {k: round(v, 3) for k, v in self.analyzer_seconds.items()},
             "overhead_seconds": round(self.overhead, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
         }
 
 
@@ -319,14 +329,17 @@ def enrich_pending(
     stats = EnrichStats()
     inbox = _InboxChanges()
     times: set[Any] = set()  # times of the rows relabelled, for the metrics' rollups
+    clock = time.perf_counter
 
     def finish(
         batch: _Batch, results: list[dict[str, dict[str, Any]]], seconds: dict[str, float]
     ) -> None:
+        t = clock()
         relabelled = _write(batch, results, versions)
         inbox.add(batch, relabelled)
         times.update(r.created_at for r in relabelled)
         stats.add(_batch_stats(batch, seconds, 0.0))
+        stats.charge("writing", clock() - t)
         if progress:
             progress(len(batch.rows), total)
 
@@ -342,14 +355,18 @@ def enrich_pending(
                 size = batch_size if limit is None else min(batch_size, limit - done)
                 if size <= 0:
                     break
+                t = clock()
                 ids = (
                     _ids_after(size, after)
                     if rebuild
                     else find_stale(size, after=after, key=key, since=since)
                 )
+                stats.charge("finding", clock() - t)
                 if not ids:
                     break
+                t = clock()
                 batch = _prepare(ids)
+                stats.charge("reading", clock() - t)
                 done += len(ids)
                 done_in_sweep += len(ids)
                 after = ids[-1]
@@ -369,8 +386,12 @@ def enrich_pending(
     finally:
         if parallel is not None:
             parallel.discard_pending()
+        t = clock()
         inbox.refresh()
+        stats.charge("inbox", clock() - t)
+        t = clock()
         refresh_rollups(times)
+        stats.charge("rollups", clock() - t)
     stats.seconds = time.perf_counter() - started
     return stats
 

@@ -86,6 +86,11 @@ def test_it_enriches_every_interaction_of_a_real_import(shared_data: Path) -> No
     assert not Enrichment.objects.exclude(interaction__kind__in=TEXT_KINDS).exists()
     assert count_stale() == 0
     assert enrich_pending().interactions == 0
+    # Where the pipeline's own time went, stage by stage, within the run's time.
+    stages = stats.stage_seconds
+    assert set(stages) == {"finding", "reading", "writing", "inbox", "rollups"}
+    assert all(seconds > 0 for seconds in stages.values())
+    assert sum(stages.values()) + stats.analyzers_total <= stats.seconds
     # Every analyzer's version is recorded on every row.
     assert Enrichment.objects.first().versions == current_versions()  # type: ignore[union-attr]
     # An English-speaking workspace: nearly every text with a language (not just a link or

@@ -761,9 +761,9 @@ def _write(
     }
     by_id: dict[int, list[Any]] = {}
     thanked: list[tuple[_Row, list[str]]] = []
-    tail = (fixed["versions"], fixed["version_key"])
+    versions_and_key = (fixed["versions"], fixed["version_key"])
     for r, result in zip(batch.analyzed, results, strict=True):
-        by_id[r.id] = _analyzed_row(r, result, tail, enriched_at)
+        by_id[r.id] = _analyzed_row(r, result, versions_and_key, enriched_at)
         if result["gratitude"].get("is_gratitude") and r.member_id is not None:
             thanked.append((r, list(result["gratitude"].get("mentions") or [])))
     template = [fixed.get(name, _UNANALYZED.get(name)) for name in COLUMNS]
@@ -871,7 +871,10 @@ def _flag(result: dict[str, Any], *names: str) -> bool:
 
 
 def _analyzed_row(
-    r: _Row, result: dict[str, dict[str, Any]], tail: tuple[str, str], enriched_at: Any
+    r: _Row,
+    result: dict[str, dict[str, Any]],
+    versions_and_key: tuple[str, str],
+    enriched_at: Any,
 ) -> list[Any]:
     """An analyzed message's row, in the order of COLUMNS (a change there must be made here:
     tested), built at once: this runs for every message, and one list literal costs half what
@@ -901,7 +904,7 @@ def _analyzed_row(
         float(spam.get("score") or 0.0),
         _flag(spam, "flag", "is_spam"),
         _json(list(result["keywords"].get("keywords") or [])),
-        *tail,  # versions, version_key
+        *versions_and_key,
         r.content_hash,
         "[]",  # corrected: set by _apply_corrections
         enriched_at,

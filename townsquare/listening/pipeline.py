@@ -25,6 +25,7 @@ labels changed (`_Labels`): a re-enrichment that changes none recounts nothing.
 from __future__ import annotations
 
 import atexit
+import gc
 import hashlib
 import html
 import json
@@ -34,6 +35,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
@@ -317,6 +319,32 @@ def enrich_pending(
 
     With `since`, only interactions imported (created or edited) since that moment are looked
     at: the enrichment an import queues, which need not walk the whole history."""
+    with _heap_frozen():
+        return _enrich_pending(rebuild, limit, batch_size, progress, workers, since)
+
+
+@contextmanager
+def _heap_frozen() -> Iterator[None]:
+    """Every object alive before this block is out of the garbage collector's sight during
+    it: the models, Django's state, an import that ran in this process. A run allocates
+    millions of objects, so the collector runs often, and each full pass walked that whole
+    heap again (after an import of 50,000 messages, 0.4 s of a 6 s run). Objects of the
+    run itself are collected as usual; what was frozen is handed back at the end."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _enrich_pending(
+    rebuild: bool,
+    limit: int | None,
+    batch_size: int | None,
+    progress: Callable[[int, int], None] | None,
+    workers: int,
+    since: datetime | None,
+) -> EnrichStats:
     started = time.perf_counter()
     batch_size = batch_size or settings.ENRICH_BATCH_SIZE
     versions = current_versions()
@@ -440,10 +468,22 @@ def warm_up(workers: int) -> float:
     if workers > 1:
         pool = _parallel(workers).pool
         # One job a process: each is busy loading its models while the others are handed out.
-        jobs = [pool.submit(analyze_texts, texts, [None] * len(texts)) for _ in range(workers)]
+        jobs = [pool.submit(analyze_in_worker, texts, [None] * len(texts)) for _ in range(workers)]
         for job in jobs:
             job.result()
     return time.perf_counter() - started
+
+
+def analyze_in_worker(texts: list[str], corrected_languages: list[str | None]) -> _Analyzed:
+    """`analyze_texts` in an analyzer process. After its first batch, which loaded the
+    models, what the process holds is frozen out of the garbage collector's sight for good
+    (`_heap_frozen`): the process does nothing but analyse, and its models live as long
+    as it does."""
+    answer = analyze_texts(texts, corrected_languages)
+    if not gc.get_freeze_count():
+        gc.collect()  # what the loading left as garbage is not kept forever
+        gc.freeze()
+    return answer
 
 
 def shutdown_workers() -> None:
@@ -480,7 +520,7 @@ class _Parallel:
         texts, languages = batch.analyzer_input()
         step = max(1, -(-len(texts) // self.workers))
         futures = [
-            self.pool.submit(analyze_texts, texts[i : i + step], languages[i : i + step])
+            self.pool.submit(analyze_in_worker, texts[i : i + step], languages[i : i + step])
             for i in range(0, len(texts), step)
         ]
         self.queue.append((batch, futures))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -116,6 +117,53 @@ def test_it_does_nothing_the_second_time(tmp_path: Path) -> None:
 
     assert again.interactions == 0
     assert again.analyzed == 0
+
+
+def test_a_run_hides_the_heap_from_the_collector_and_hands_it_back(tmp_path: Path) -> None:
+    import_messages(
+        tmp_path,
+        [message(1_700_000_000, "U1", "How do I make a bar chart?"),
+         message(1_700_000_060, "U2", "Thanks, that worked!")],
+    )  # fmt: skip
+    assert gc.get_freeze_count() == 0
+    during: list[int] = []
+
+    enrich_pending(progress=lambda done, total: during.append(gc.get_freeze_count()))
+
+    assert during and all(count > 0 for count in during)
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_failed_run_hands_the_heap_back_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_messages(tmp_path, [message(1_700_000_000, "U1", "How do I make a bar chart?")])
+
+    def broken(texts: list[str], languages: list[str | None]) -> Any:
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("an analyzer failed")
+
+    monkeypatch.setattr(pipeline, "analyze_texts", broken)
+
+    with pytest.raises(RuntimeError, match="an analyzer failed"):
+        enrich_pending()
+    assert gc.get_freeze_count() == 0
+
+
+def test_an_analyzer_process_freezes_what_it_holds_after_its_first_batch() -> None:
+    assert gc.get_freeze_count() == 0
+    try:
+        results, seconds = pipeline.analyze_in_worker(["Is the meetup on Friday?"], [None])
+        frozen = gc.get_freeze_count()
+        pipeline.analyze_in_worker(["Thanks a lot!"], [None])
+
+        assert results[0]["question"]["is_question"] is True
+        assert set(seconds) == set(ANALYZERS)
+        assert frozen > 0
+        # Once: a later batch's objects are not frozen (frozen ones may still be freed).
+        assert gc.get_freeze_count() <= frozen
+    finally:
+        gc.unfreeze()  # this test's process is not an analyzer process
 
 
 def test_it_re_enriches_rows_made_by_an_older_analyzer_version(

@@ -26,7 +26,7 @@ from townsquare.demo import texts
 from townsquare.demo.generator import DemoExports, generate_demo
 from townsquare.demo.management.commands.demo import DEMO_TRACKED_TERMS, DEMO_WATCHED_WORDS
 from townsquare.lib.testing import import_export
-from townsquare.listening.models import TermMatch, TrackedTerm
+from townsquare.listening.models import Alert, TermMatch, TrackedTerm
 from townsquare.moderation.models import ModerationItem, WatchedWord
 from townsquare.staff.roles import role_of
 
@@ -232,12 +232,19 @@ def test_it_has_a_realistic_rhythm(demo: DemoExports) -> None:
 @pytest.mark.django_db
 def test_it_runs_the_demo_command_twice_without_duplicates(tmp_path: Path) -> None:
     args = ["--no-serve", "--members", "100", "--interactions", "1500", "--out", str(tmp_path)]
-    call_command("demo", *args, verbosity=0, stdout=_Sink())
+    out = _Sink()
+    call_command("demo", *args, verbosity=0, stdout=out)
     user = User.objects.get(username="demo")
     first = Interaction.objects.count()
     sources = set(Source.objects.values_list("name", flat=True))
+    alerts = list(Alert.objects.order_by("pk").values_list("pk", "channel__name", "metric"))
 
     call_command("demo", *args, verbosity=0, stdout=_Sink())
+
+    # Pulse lists the spikes of the history's last month, stored once.
+    assert alerts
+    assert f"the history: {len(alerts)} alert" in out.text
+    assert list(Alert.objects.order_by("pk").values_list("pk", "channel__name", "metric")) == alerts
 
     assert user.is_superuser and user.check_password("demo")
     # One login per role, each with its name as password.

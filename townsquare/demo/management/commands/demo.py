@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -9,10 +10,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Max
 
+from townsquare.community.models import Interaction
 from townsquare.connectors.services import do_import
 from townsquare.demo.generator import generate_demo, previous_end
-from townsquare.listening.models import TermKind
+from townsquare.listening.alerts import check_alerts
+from townsquare.listening.models import Alert, TermKind
 from townsquare.listening.services import do_track_term
 from townsquare.moderation.models import WatchedWordAction
 from townsquare.moderation.services import do_watch_word
@@ -31,6 +35,8 @@ DEMO_WATCHED_WORDS = (
     ("roadmap", WatchedWordAction.TAG, "roadmap"),
 )
 DEMO_TRACKED_TERMS = (("Plotline", TermKind.BRAND), ("choropleth", TermKind.KEYWORD))
+# The days of history checked for spikes once imported, as a month of daily checks would have.
+DEMO_ALERT_DAYS = 30
 
 
 class Command(BaseCommand):
@@ -121,6 +127,13 @@ class Command(BaseCommand):
         # The care queue, so Today opens on the people who need a touch.
         self.stdout.write("Finding who needs a personal touch (the care queue)")
         call_command("care", "refresh", verbosity=opts["verbosity"])
+        # The spikes a running installation would have alerted on as this history came in:
+        # the check that follows each enrichment looks at the last few days only.
+        alerts = _check_history_for_spikes()
+        self.stdout.write(
+            f"Looked for spikes over the last {DEMO_ALERT_DAYS} days of the history: "
+            f"{len(alerts)} alert{'' if len(alerts) == 1 else 's'} (Pulse lists them)"
+        )
 
         host, port = opts["host"], opts["port"]
         if not User.objects.filter(username=DEMO_USER).exists():
@@ -139,6 +152,16 @@ class Command(BaseCommand):
         self.stdout.write(f"  (an admin; to see what each role sees, log in as {others})")
         if not opts["no_serve"]:
             call_command("serve", host=host, port=port)
+
+
+def _check_history_for_spikes() -> list[Alert]:
+    """Store the alerts of the last DEMO_ALERT_DAYS days of the history, without email; those
+    already stored are not stored again."""
+    last = Interaction.objects.aggregate(last=Max("created_at"))["last"]
+    if last is None:
+        return []
+    until = last.astimezone(UTC).date() + timedelta(days=1)
+    return check_alerts(until - timedelta(days=DEMO_ALERT_DAYS), until, email=False)
 
 
 def _summary(counts: dict[str, dict[str, int]]) -> str:

@@ -142,6 +142,13 @@ def test_it_lists_alerts_newest_first_and_filters_them(
     negative = get(alice_client, reverse("pulse_alerts"), metric="negative_share")
     assert "Negative sentiment in #support" in negative
     assert "Volume in" not in negative
+    # The figures in the unit of their metric: messages a day, or a share in per cent.
+    spike = Alert.objects.get(metric=AlertMetric.NEGATIVE_SHARE)
+    assert (
+        f"{round(spike.value * 100)} % of messages; norm {round(spike.mean * 100)} % ± "
+        f"{round(spike.std * 100)} points (σ); k 2.0" in negative
+    )
+    assert "10 messages; norm 1.0 ± 1.0 (σ) a day; k 2.0" in page
     general = Channel.objects.get(name="general")
     only_general = get(alice_client, reverse("pulse_alerts"), channel=general.pk)
     assert "Volume in #general" in only_general

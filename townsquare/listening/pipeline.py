@@ -328,7 +328,7 @@ def _heap_frozen() -> Iterator[None]:
     """Every object alive before this block is out of the garbage collector's sight during
     it: the models, Django's state, an import that ran in this process. A run allocates
     millions of objects, so the collector runs often, and each full pass walked that whole
-    heap again (after an import of 50,000 messages, 0.4 s of a 6 s run). Objects of the
+    heap again (after an import of 50,000 messages, 0.3-0.4 s of a 6 s run). Objects of the
     run itself are collected as usual; what was frozen is handed back at the end."""
     gc.freeze()
     try:

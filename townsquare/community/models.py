@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from datetime import UTC, date
 from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.backends.ddl_references import Columns, Statement
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.urls import reverse
 
 
@@ -314,6 +315,13 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.external_id}"
+
+    @classmethod
+    def newest_day(cls) -> date | None:
+        """The UTC day of the newest interaction (None: there is none): where a view of a
+        period falls back to when the period holds nothing, an imported history's end."""
+        newest = cls.objects.aggregate(newest=Max("created_at"))["newest"]
+        return newest.astimezone(UTC).date() if newest is not None else None
 
 
 class MergeStatus(models.TextChoices):

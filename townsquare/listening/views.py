@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Max
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -190,8 +189,7 @@ def pulse(request: HttpRequest) -> HttpResponse:
         latest = latest.filter(channel_id=channel_id)
     latest_data_day = None
     if not data.overall.total.volume and not data.overall.total.active_members:
-        newest = Interaction.objects.aggregate(newest=Max("created_at"))["newest"]
-        latest_data_day = newest.astimezone(UTC).date() if newest else None
+        latest_data_day = Interaction.newest_day()
 
     context = {
         "section": "pulse",

@@ -296,10 +296,12 @@ WHOLE_HISTORY_SHARE = 0.9
 
 def _keyword_runs(days: set[date]) -> list[tuple[date | None, date | None]]:
     """The ranges of days whose keyword rows a refresh of these days recounts."""
+    if not days:
+        return []  # a run that changed nothing: no read of the history's bounds
     with connection.cursor() as cursor:
         cursor.execute("SELECT MIN(created_at), MAX(created_at) FROM community_interaction")
         first, last = cursor.fetchone()
-    if days and first is not None:
+    if first is not None:
         history = (day_of(last) - day_of(first)).days + 1
         if len(days) >= WHOLE_HISTORY_SHARE * history:
             return [(None, None)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
@@ -101,9 +100,8 @@ def reports(request: HttpRequest) -> HttpResponse:
         created_at__gte=_start(picks.since), created_at__lt=_start(picks.until)
     )
     if not in_period.exists():
-        newest = Interaction.objects.aggregate(newest=Max("created_at"))["newest"]
-        if newest is not None:
-            last = newest.astimezone(UTC).date()
+        last = Interaction.newest_day()
+        if last is not None:
             latest = {"day": last, "since": add_months(last, -12) + timedelta(days=1)}
     context |= {"picks": picks, "charts": list(CHARTS.values()), "latest": latest}
     return render(request, "reports/reports.html", context)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Max
 
 from townsquare.community.models import Interaction
 from townsquare.connectors.services import do_import
@@ -157,10 +156,10 @@ class Command(BaseCommand):
 def _check_history_for_spikes() -> list[Alert]:
     """Store the alerts of the last DEMO_ALERT_DAYS days of the history, without email; those
     already stored are not stored again."""
-    last = Interaction.objects.aggregate(last=Max("created_at"))["last"]
+    last = Interaction.newest_day()
     if last is None:
         return []
-    until = last.astimezone(UTC).date() + timedelta(days=1)
+    until = last + timedelta(days=1)
     return check_alerts(until - timedelta(days=DEMO_ALERT_DAYS), until, email=False)
 
 

@@ -576,6 +576,7 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
         Thanks,
         TrackedTerm,
     )
+    from townsquare.listening.pipeline import COLUMNS as ENRICHMENT_COLUMNS
     from townsquare.listening.pipeline import current_versions, version_key
 
     rng = np.random.default_rng(seed)
@@ -922,30 +923,7 @@ def generate(members: int, interactions: int, seed: int) -> Dataset:
     t = time.perf_counter()
     n = loader.insert(
         Enrichment,
-        [
-            "interaction_id",
-            "member_id",
-            "analyzed",
-            "language",
-            "language_confidence",
-            "sentiment",
-            "sentiment_label",
-            "is_question",
-            "question_score",
-            "is_gratitude",
-            "emotion",
-            "emotion_scores",
-            "toxicity",
-            "is_toxic",
-            "spam",
-            "is_spam",
-            "keywords",
-            "versions",
-            "version_key",
-            "content_hash",
-            "corrected",
-            "enriched_at",
-        ],
+        list(ENRICHMENT_COLUMNS),  # the order enrichment_rows() yields
         enrichment_rows(),
     )
     _timed(dataset, "enrichments", t, n)

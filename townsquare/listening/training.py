@@ -594,6 +594,10 @@ RECIPES = {
         "al. (MIT) was tried as extra data and lowered val F1 (its 'offensive' is mostly slurs in "
         "another register; its 'neither' tweets as not-offensive: macro F1 0.688), so it is not "
         "used",
+        # v4: exact logistic regression over tf-idf rows, as spam v5 (alpha is then unused).
+        # Same data and weights as v3: val macro F1 0.717 -> 0.726, ROC AUC 0.786 -> 0.803,
+        # held-out community messages flagged 2.6 % -> 0.95 %; see docs/evaluation.md.
+        tfidf_c=(1.0, 3.0, 10.0),
     ),
     "emotion": Recipe(
         "emotion",

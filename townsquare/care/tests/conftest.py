@@ -31,7 +31,7 @@ HAPPY = [
     "Great docs, I found what I needed right away, thank you",
     "Happy to help anyone with the config, it is fun",
 ]
-ANGRY = "This is terrible, the build is broken again and I hate it, what a horrible mess"
+ANGRY = "The build is broken again, what a horrible mess, I am so fed up with this"
 QUESTION_BOB = "How do I configure the legend position on a faceted chart?"
 QUESTION_CLEO = "Hi all, how do I install the plugin on Windows?"
 FRENCH = "Bonjour, je n'arrive pas à installer le paquet sur mon ordinateur, pouvez-vous m'aider ?"

@@ -1,6 +1,7 @@
 """Toxicity score and flag: insults, threats, profanity aimed at someone.
 
-A logistic regression over hashed byte n-grams trained on the OffensEval 2019 tweets of
+A logistic regression over tf-idf weighted hashed byte n-grams (v4, like spam v5; markup
+stripped first) trained on the OffensEval 2019 tweets of
 TweetEval ("offensive") plus genuine community messages (Stack Exchange, Slack) and everyday
 chat (the not-spam SMS and YouTube comments) as not-offensive at small weights, so that ordinary
 technical talk, short questions and complaints about software are flagged less; its flag
@@ -20,7 +21,7 @@ from townsquare.listening.analyzers.classifier import binary_results, shipped_mo
 
 class ToxicityAnalyzer(Analyzer):
     name: ClassVar[str] = "toxicity"
-    version: ClassVar[str] = "3"
+    version: ClassVar[str] = "4"
 
     def analyze(self, items: Sequence[TextItem]) -> list[dict[str, Any]]:
         return binary_results(shipped_model(self.name), items)

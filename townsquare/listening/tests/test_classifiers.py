@@ -65,7 +65,7 @@ def test_it_flags_few_genuine_community_messages_it_never_saw(shared_data: Path)
     spam = np.mean([r["flag"] for r in SpamAnalyzer().analyze([TextItem(t) for t in texts])])
     toxic = np.mean([r["flag"] for r in ToxicityAnalyzer().analyze([TextItem(t) for t in texts])])
     assert spam < 0.03
-    assert toxic < 0.05
+    assert toxic < 0.03
 
 
 def test_it_does_not_flag_short_neutral_questions() -> None:
@@ -163,10 +163,11 @@ def test_it_marks_texts_in_other_languages_as_not_supported() -> None:
 
 def test_it_scores_exactly_like_the_training_features() -> None:
     # The fast scoring path skips building the sparse matrix; it must agree with it.
-    model = shipped_model("toxicity")
+    model = shipped_model("emotion")
+    assert not model.tfidf
     texts = ["You suck!!!!!!", "héllo wörld 123", "", "a" * 5000]
-    by_matrix = features(texts, model.bits) @ model.weights[:, 0] + model.intercepts[0]
-    assert np.allclose(model.decision(texts)[:, 0], by_matrix, atol=1e-5)
+    by_matrix = features(texts, model.bits, model.norm_power) @ model.weights + model.intercepts
+    assert np.allclose(model.decision(texts), by_matrix, atol=1e-5)
 
 
 def test_it_reaches_its_figures_on_tweeteval_offensive_val(shared_data: Path) -> None:
@@ -175,7 +176,7 @@ def test_it_reaches_its_figures_on_tweeteval_offensive_val(shared_data: Path) ->
         shipped_model("toxicity"), load_tweeteval(shared_data, "offensive", "val")
     )
     assert figures["macro_f1"] >= 0.70
-    assert figures["roc_auc"] >= 0.78
+    assert figures["roc_auc"] >= 0.80
 
 
 def test_it_exempts_a_bare_link_only_when_it_is_not_a_promotion_link() -> None:

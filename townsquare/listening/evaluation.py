@@ -87,7 +87,10 @@ def read_tweeteval(path: Path, split: str = "test") -> GoldSet:
             f"splits here: {', '.join(found) or 'none'} (choose one with --split)"
         )
     texts = _read_lines(path / f"{split}_text.txt")
-    raw = [line.strip() for line in _read_lines(path / f"{split}_labels.txt") if line.strip()]
+    labels_file = path / f"{split}_labels.txt"
+    # (line number, label) of the non-blank lines, so that a bad label is named by its line
+    lines = enumerate(_read_lines(labels_file), 1)
+    raw = [(number, line.strip()) for number, line in lines if line.strip()]
     mapping: dict[int, str] = {}
     for line in _read_lines(path / "mapping.txt"):
         parts = line.split("\t")
@@ -98,10 +101,14 @@ def read_tweeteval(path: Path, split: str = "test") -> GoldSet:
         raise GoldSetError(
             f"{path}: {split}_text.txt has {len(texts)} lines but {split}_labels.txt has {len(raw)}"
         )
-    try:
-        labels = [int(x) for x in raw]
-    except ValueError:
-        raise GoldSetError(f"{path / f'{split}_labels.txt'}: expected integer labels") from None
+    labels: list[int] = []
+    for number, value in raw:
+        try:
+            labels.append(int(value))
+        except ValueError:
+            raise GoldSetError(
+                f"{labels_file}, line {number}: expected an integer label, found {value!r}"
+            ) from None
     return GoldSet(texts, labels, mapping)
 
 

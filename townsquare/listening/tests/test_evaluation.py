@@ -65,6 +65,16 @@ def test_it_reads_tweeteval_and_names_a_missing_split(tmp_path: Path) -> None:
         read_tweeteval(tmp_path, "test")
 
 
+def test_it_names_the_line_of_a_tweeteval_label_that_is_not_a_number(tmp_path: Path) -> None:
+    (tmp_path / "val_text.txt").write_text("good\nbad\nfine\n", encoding="utf-8")
+    (tmp_path / "val_labels.txt").write_text("2\n\nx\n0\n", encoding="utf-8")
+    (tmp_path / "mapping.txt").write_text("0\tnegative\n2\tpositive\n")
+    with pytest.raises(
+        GoldSetError, match=r"val_labels.txt, line 3: expected an integer label, found 'x'"
+    ):
+        read_tweeteval(tmp_path, "val")
+
+
 def test_it_reads_lingua_folders_and_interleaves_a_slice(tmp_path: Path) -> None:
     (tmp_path / "en.txt").write_text("one\ntwo\nthree\n", encoding="utf-8")
     (tmp_path / "fr.txt").write_text("un\ndeux\n", encoding="utf-8")
